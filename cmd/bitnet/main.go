@@ -1,0 +1,31 @@
+// Command bitnet is a toolchain and runtime for ternary (1.58-bit) LLMs:
+// it downloads Hugging Face checkpoints, converts them to GGUF in
+// bitnet.cpp's I2_S/TL1/TL2 layouts, verifies conversions, and runs them.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+func main() {
+	if err := newRootCmd().Execute(); err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			fmt.Fprintln(os.Stderr, "bitnet:", ee.err)
+			os.Exit(ee.code)
+		}
+		fmt.Fprintln(os.Stderr, "bitnet:", err)
+		os.Exit(1)
+	}
+}
+
+// exitError carries a specific exit status out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }

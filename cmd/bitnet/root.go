@@ -1,0 +1,52 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at link time (-ldflags "-X main.version=v1.2.3"); otherwise
+// it falls back to the module version recorded by the Go toolchain.
+var version = ""
+
+// subcommands is filled by the init functions of the command files, one
+// file per command, so that adding a command never touches this file.
+var subcommands []func() *cobra.Command
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+func newRootCmd() *cobra.Command {
+	var verbose bool
+	root := &cobra.Command{
+		Use:   "bitnet",
+		Short: "Toolchain and runtime for ternary (1.58-bit) LLMs",
+		Long: `bitnet downloads, converts, verifies and runs ternary ("1.58-bit") LLMs such as
+BitNet b1.58, reading and writing GGUF files compatible with bitnet.cpp.`,
+		Version:       buildVersion(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			level := slog.LevelWarn
+			if verbose {
+				level = slog.LevelDebug
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+		},
+	}
+	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug details to stderr")
+	for _, sub := range subcommands {
+		root.AddCommand(sub())
+	}
+	return root
+}
