@@ -108,7 +108,7 @@ func reencode(t testing.TB, f *File) []byte {
 }
 
 func TestRoundTrip(t *testing.T) {
-	for _, align := range []uint32{0, 32, 64} {
+	for _, align := range []uint32{0, 32, 64, 4096} {
 		kv := allValuesKV()
 		if align != 0 {
 			kv = append(kv, KV{AlignmentKey, align})

@@ -202,8 +202,10 @@ func (e *encoder) str(s string) {
 var zeros [256]byte
 
 func (e *encoder) pad(align uint64) {
-	if n := roundUp(e.w.n, align) - e.w.n; n > 0 {
-		e.raw(zeros[:n])
+	for n := roundUp(e.w.n, align) - e.w.n; n > 0 && e.err == nil; {
+		chunk := min(n, uint64(len(zeros)))
+		e.raw(zeros[:chunk])
+		n -= chunk
 	}
 }
 
