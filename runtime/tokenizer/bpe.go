@@ -1,0 +1,183 @@
+package tokenizer
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Byte-level BPE as libllama's llm_tokenizer_bpe_session does it: split the
+// text into words, spell each word's bytes in GPT-2's alphabet, then merge
+// the adjacent pair with the best (lowest) merge rank, leftmost on ties,
+// until no rule applies. Symbols carry token ids, so a rule is one map
+// lookup on a pair of ids instead of on concatenated strings.
+
+type bpeBigram struct {
+	rank            int32
+	left, right     int32
+	leftID, rightID int32
+	result          int32
+}
+
+// bpeQueue is a min-heap of bigrams: lower rank first, then lower left.
+type bpeQueue []bpeBigram
+
+func (q bpeQueue) before(i, j int) bool {
+	return q[i].rank < q[j].rank || (q[i].rank == q[j].rank && q[i].left < q[j].left)
+}
+
+func (q *bpeQueue) push(b bpeBigram) {
+	*q = append(*q, b)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.before(i, p) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func (q *bpeQueue) pop() bpeBigram {
+	h := *q
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h = h[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h) && h.before(l, m) {
+			m = l
+		}
+		if r < len(h) && h.before(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	*q = h
+	return top
+}
+
+// initBPE indexes the vocabulary by raw bytes and compiles the merge rules.
+// A rule whose parts or result are not tokens can never produce a token and
+// is dropped (libllama would merge the strings and then emit nothing useful).
+func (t *Tokenizer) initBPE(merges []string) error {
+	if len(merges) == 0 {
+		return fmt.Errorf("tokenizer: BPE vocabulary without merges")
+	}
+	t.rawIDs = make(map[string]int32, len(t.tokens))
+	var buf []byte
+	for i, s := range t.tokens {
+		var ok bool
+		buf, ok = byteLevelDecode(buf[:0], s)
+		if ok {
+			t.rawIDs[string(buf)] = int32(i)
+		}
+	}
+	for b := 0; b < 256; b++ {
+		id, ok := t.rawIDs[string([]byte{byte(b)})]
+		if !ok {
+			id = NoToken
+		}
+		t.byteSym[b] = id
+	}
+	t.mergeMap = make(map[uint64]merge, len(merges))
+	for rank, m := range merges {
+		sp := strings.IndexByte(m[min(1, len(m)):], ' ') // libllama: find(' ', 1)
+		if sp < 0 {
+			continue
+		}
+		sp += min(1, len(m))
+		left, lok := t.ids[m[:sp]]
+		right, rok := t.ids[m[sp+1:]]
+		result, ok := t.ids[m[:sp]+m[sp+1:]]
+		if !lok || !rok || !ok {
+			continue
+		}
+		k := mergeKey(left, right)
+		if _, dup := t.mergeMap[k]; !dup {
+			t.mergeMap[k] = merge{rank: int32(rank), result: result}
+		}
+	}
+	return nil
+}
+
+// encodeBPE tokenizes one fragment of plain text.
+func (t *Tokenizer) encodeBPE(text string, sc *scratch, out []int32) []int32 {
+	decodeCodepoints(text, &sc.cp)
+	words := t.pre.split(&sc.cp, sc.spansA, sc.spansB)
+	for _, w := range words {
+		word := sc.word[:0]
+		for _, r := range sc.cp.r[w.lo:w.hi] {
+			word = utf8.AppendRune(word, r)
+		}
+		sc.word = word
+		out = t.encodeWord(word, sc, out)
+	}
+	return out
+}
+
+func (t *Tokenizer) encodeWord(word []byte, sc *scratch, out []int32) []int32 {
+	if t.ignoreMerges {
+		if id, ok := t.rawIDs[string(word)]; ok {
+			return append(out, id)
+		}
+	}
+	syms := sc.syms[:0]
+	for i, b := range word {
+		syms = append(syms, symbol{start: int32(i), n: 1, prev: int32(i) - 1, next: int32(i) + 1, id: t.byteSym[b]})
+	}
+	syms[len(syms)-1].next = -1
+
+	q := sc.bpeQueue[:0]
+	tryAdd := func(left, right int32) {
+		if left < 0 || right < 0 {
+			return
+		}
+		l, r := syms[left].id, syms[right].id
+		if l == NoToken || r == NoToken {
+			return
+		}
+		if m, ok := t.mergeMap[mergeKey(l, r)]; ok {
+			q.push(bpeBigram{rank: m.rank, left: left, right: right, leftID: l, rightID: r, result: m.result})
+		}
+	}
+	for i := int32(1); i < int32(len(syms)); i++ {
+		tryAdd(i-1, i)
+	}
+	for len(q) > 0 {
+		b := q.pop()
+		l, r := &syms[b.left], &syms[b.right]
+		if l.n == 0 || r.n == 0 || l.id != b.leftID || r.id != b.rightID || l.next != b.right {
+			continue // outdated: one side has merged since
+		}
+		l.id = b.result
+		l.n += r.n
+		r.n = 0
+		l.next = r.next
+		if r.next >= 0 {
+			syms[r.next].prev = b.left
+		}
+		tryAdd(l.prev, b.left)
+		tryAdd(b.left, l.next)
+	}
+
+	for i := int32(0); i != -1; i = syms[i].next {
+		if id := syms[i].id; id != NoToken {
+			out = append(out, id)
+			continue
+		}
+		// Only a byte whose alphabet character is missing from the
+		// vocabulary gets here; libllama then looks the raw byte up.
+		if id, ok := t.ids[string(word[syms[i].start:syms[i].start+syms[i].n])]; ok {
+			out = append(out, id)
+		}
+	}
+	sc.syms, sc.bpeQueue = syms, q
+	return out
+}
