@@ -1,0 +1,203 @@
+package convert
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/bitnet-go/bitnet/gguf"
+	"github.com/bitnet-go/bitnet/quantize"
+)
+
+// FileType returns general.file_type for an output weight type, as
+// llama.cpp's llama_ftype numbers it (FORMATS.md §1).
+func FileType(t gguf.Type) (uint32, error) {
+	switch t {
+	case gguf.F32:
+		return 0, nil
+	case gguf.F16:
+		return 1, nil
+	case gguf.I2_S:
+		return 40, nil
+	case gguf.TL1:
+		return 38, nil
+	case gguf.TL2:
+		return 39, nil
+	}
+	return 0, fmt.Errorf("%s is not a supported output type (want I2_S, TL1, TL2, F16 or F32)", t)
+}
+
+// ParseType maps a --type name (i2_s, tl1, tl2, f16, f32; any case) to a
+// ggml type.
+func ParseType(s string) (gguf.Type, error) {
+	switch strings.ToLower(s) {
+	case "i2_s", "i2s":
+		return gguf.I2_S, nil
+	case "tl1":
+		return gguf.TL1, nil
+	case "tl2":
+		return gguf.TL2, nil
+	case "f16":
+		return gguf.F16, nil
+	case "f32":
+		return gguf.F32, nil
+	}
+	return 0, fmt.Errorf("unknown output type %q (want i2_s, tl1, tl2, f16 or f32)", s)
+}
+
+// ParseEmbedType maps an --embed-type name (f16, q8_0, q6_k, f32) to a ggml
+// type; "" means the default for the output type.
+func ParseEmbedType(s string) (gguf.Type, error) {
+	switch strings.ToLower(s) {
+	case "":
+		return 0, nil
+	case "f16":
+		return gguf.F16, nil
+	case "f32":
+		return gguf.F32, nil
+	case "q8_0":
+		return gguf.Q8_0, nil
+	case "q6_k":
+		return gguf.Q6_K, nil
+	}
+	return 0, fmt.Errorf("unknown embedding type %q (want f16, q8_0, q6_k or f32)", s)
+}
+
+// embedType decides the storage of token_embd and output: the requested
+// type, or F32 for an F32 model and F16 otherwise (what llama-quantize
+// leaves them as). Like llama-quantize, a K-quant that the row length cannot
+// carry falls back to Q8_0, and Q8_0 to F16.
+func embedType(requested, model gguf.Type, cols int) gguf.Type {
+	t := requested
+	if t == 0 {
+		if model == gguf.F32 {
+			return gguf.F32
+		}
+		return gguf.F16
+	}
+	if t == gguf.Q6_K && checkFloatType(t, cols) != nil {
+		t = gguf.Q8_0
+	}
+	if t == gguf.Q8_0 && checkFloatType(t, cols) != nil {
+		t = gguf.F16
+	}
+	return t
+}
+
+// modelParams are the hyperparameters written as {arch}.* metadata.
+type modelParams struct {
+	arch          string
+	name          string
+	vocab         int
+	context       int
+	hidden        int
+	layers        int
+	ffn           int
+	heads         int
+	kvHeads       int
+	headDim       int
+	ropeTheta     float64
+	rmsEps        float64
+	ropeScaling   string // "" or "linear"
+	ropeFactor    float64
+	fileType      uint32
+	quantized     bool
+	tlLayout      string // "", "tl1", "tl2"
+	tlShapes      map[[2]int]quantize.TLParams
+	extraGeneral  []gguf.KV
+	activationTag string
+}
+
+// kv renders the model metadata with llama.cpp's key names and value types
+// (uint32 for sizes, float32 for θ and ε), so that bitnet.cpp loads our
+// files.
+func (p *modelParams) kv() []gguf.KV {
+	a := p.arch
+	kv := []gguf.KV{
+		{Key: "general.architecture", Value: a},
+		{Key: "general.name", Value: p.name},
+	}
+	kv = append(kv, p.extraGeneral...)
+	kv = append(kv,
+		gguf.KV{Key: a + ".vocab_size", Value: uint32(p.vocab)},
+	)
+	if p.context > 0 {
+		kv = append(kv, gguf.KV{Key: a + ".context_length", Value: uint32(p.context)})
+	}
+	kv = append(kv,
+		gguf.KV{Key: a + ".embedding_length", Value: uint32(p.hidden)},
+		gguf.KV{Key: a + ".block_count", Value: uint32(p.layers)},
+		gguf.KV{Key: a + ".feed_forward_length", Value: uint32(p.ffn)},
+		gguf.KV{Key: a + ".rope.dimension_count", Value: uint32(p.headDim)},
+		gguf.KV{Key: a + ".attention.head_count", Value: uint32(p.heads)},
+		gguf.KV{Key: a + ".attention.head_count_kv", Value: uint32(p.kvHeads)},
+	)
+	if p.headDim*p.heads != p.hidden {
+		kv = append(kv,
+			gguf.KV{Key: a + ".attention.key_length", Value: uint32(p.headDim)},
+			gguf.KV{Key: a + ".attention.value_length", Value: uint32(p.headDim)},
+		)
+	}
+	kv = append(kv,
+		gguf.KV{Key: a + ".attention.layer_norm_rms_epsilon", Value: float32(p.rmsEps)},
+		gguf.KV{Key: a + ".rope.freq_base", Value: float32(p.ropeTheta)},
+	)
+	if p.ropeScaling != "" {
+		kv = append(kv,
+			gguf.KV{Key: a + ".rope.scaling.type", Value: p.ropeScaling},
+			gguf.KV{Key: a + ".rope.scaling.factor", Value: float32(p.ropeFactor)},
+		)
+	}
+	kv = append(kv, gguf.KV{Key: "general.file_type", Value: p.fileType})
+	if p.quantized {
+		kv = append(kv, gguf.KV{Key: "general.quantization_version", Value: uint32(2)})
+	}
+	if p.tlLayout != "" {
+		kv = append(kv, tlKV(p.tlLayout, p.tlShapes)...)
+	}
+	return kv
+}
+
+// TLKeyPrefix starts the metadata keys recording TL tiling (see the package
+// documentation): bitnet.tl.layout and bitnet.tl.<M>x<K>.
+const TLKeyPrefix = "bitnet.tl."
+
+// TLShapeKey is the metadata key holding [BM, BK, bm] for M×K tensors.
+func TLShapeKey(m, k int) string { return fmt.Sprintf("%s%dx%d", TLKeyPrefix, m, k) }
+
+func tlKV(layout string, shapes map[[2]int]quantize.TLParams) []gguf.KV {
+	kv := []gguf.KV{{Key: TLKeyPrefix + "layout", Value: layout}}
+	keys := make([][2]int, 0, len(shapes))
+	for s := range shapes {
+		keys = append(keys, s)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i][0] != keys[j][0] {
+			return keys[i][0] < keys[j][0]
+		}
+		return keys[i][1] < keys[j][1]
+	})
+	for _, s := range keys {
+		p := shapes[s]
+		kv = append(kv, gguf.KV{Key: TLShapeKey(s[0], s[1]), Value: gguf.Array{Elem: gguf.Uint32, Values: []uint32{uint32(p.BM), uint32(p.BK), uint32(p.Bm)}}})
+	}
+	return kv
+}
+
+// tlParams chooses (or takes from overrides) the tiling of an M×K tensor
+// for a TL type and checks that it can tile the shape.
+func tlParams(typ gguf.Type, m, k int, overrides map[[2]int]quantize.TLParams) (quantize.TLParams, error) {
+	if p, ok := overrides[[2]int{m, k}]; ok {
+		var err error
+		if typ == gguf.TL1 {
+			err = p.ValidateTL1(m, k)
+		} else {
+			err = p.ValidateTL2(m, k)
+		}
+		return p, err
+	}
+	if typ == gguf.TL1 {
+		return quantize.TL1Params(m, k)
+	}
+	return quantize.TL2Params(m, k)
+}
