@@ -26,8 +26,8 @@ type SPModel struct {
 	Pieces []SPPiece
 
 	// TrainerSpec fields.
-	ModelType   int32 // 1 unigram, 2 BPE, 3 word, 4 char
-	ByteFallback bool
+	ModelType                  int32 // 1 unigram, 2 BPE, 3 word, 4 char
+	ByteFallback               bool
 	UnkID, BOSID, EOSID, PadID int32
 
 	// NormalizerSpec fields.
