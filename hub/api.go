@@ -198,7 +198,7 @@ func (c *Client) netErr(ctx context.Context, err error, t target) error {
 	if t.path != "" {
 		what += "/" + t.path
 	}
-	return fmt.Errorf("hub: cannot reach %s for %s: %w", c.endpoint(), what, err)
+	return fmt.Errorf("hub: cannot reach %s for %s: %w", c.displayEndpoint(), what, err)
 }
 
 // fileMeta is what HEAD on the resolve endpoint tells about a file.
@@ -250,7 +250,7 @@ func (c *Client) headFile(ctx context.Context, repo, revision, path string) (fil
 	}
 	size := firstNonEmpty(resp.Header.Get("X-Linked-Size"), resp.Header.Get("Content-Length"))
 	if m.commit == "" {
-		return fileMeta{}, fmt.Errorf("hub: %s does not look like a Hugging Face Hub (no X-Repo-Commit header for %s); check HF_ENDPOINT and proxy settings", c.endpoint(), path)
+		return fileMeta{}, fmt.Errorf("hub: %s does not look like a Hugging Face Hub (no X-Repo-Commit header for %s); check HF_ENDPOINT and proxy settings", c.displayEndpoint(), path)
 	}
 	if err := validateCommit(m.commit); err != nil {
 		return fileMeta{}, err

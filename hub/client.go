@@ -227,3 +227,7 @@ func (c *Client) makeSymlink(oldname, newname string) error {
 	}
 	return os.Symlink(oldname, newname)
 }
+
+// displayEndpoint is the endpoint as shown in messages: without user info
+// or query, whatever HF_ENDPOINT held.
+func (c *Client) displayEndpoint() string { return redact(safeURL(c.endpoint()), c.Token) }

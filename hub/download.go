@@ -156,7 +156,7 @@ func (c *Client) cachedFile(repo, revision, path string, cause error) (string, e
 	}
 	if commit != "" {
 		if rc.isNoExist(commit, path) {
-			return "", &Error{Kind: ErrEntryNotFound, Repo: repo, Revision: revision, Path: path, Endpoint: c.endpoint()}
+			return "", &Error{Kind: ErrEntryNotFound, Repo: repo, Revision: revision, Path: path, Endpoint: c.displayEndpoint()}
 		}
 		if p, err := rc.pointer(commit, path); err == nil && present(p) {
 			return p, nil

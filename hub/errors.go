@@ -119,7 +119,7 @@ func (c *Client) statusError(resp *http.Response, t target, authed bool) error {
 		Repo:     t.repo,
 		Revision: t.revision,
 		Path:     t.path,
-		Endpoint: c.endpoint(),
+		Endpoint: c.displayEndpoint(),
 		authed:   authed,
 	}
 	switch {
