@@ -110,6 +110,9 @@ func (t *Tokenizer) initBPE(merges []string) error {
 // encodeBPE tokenizes one fragment of plain text.
 func (t *Tokenizer) encodeBPE(text string, sc *scratch, out []int32) []int32 {
 	decodeCodepoints(text, &sc.cp)
+	if n := len(sc.cp.r); cap(sc.spansA) < n {
+		sc.spansA, sc.spansB = make([]span, 0, n), make([]span, 0, n)
+	}
 	words := t.pre.split(&sc.cp, sc.spansA, sc.spansB)
 	for _, w := range words {
 		word := sc.word[:0]

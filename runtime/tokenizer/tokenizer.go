@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Tokenizer encodes text to token ids and decodes ids to bytes.
@@ -22,6 +23,7 @@ type Tokenizer struct {
 	ignoreMerges                 bool // Llama-3: a word that is a token is not merged
 	eog                          []int32
 	special                      []int32 // partition candidates, longest text first
+	specialIx                    specialIndex
 
 	// SPM: the token for each byte when a character has no token.
 	byteFallback [256]int32
@@ -133,6 +135,7 @@ func New(v Vocab) (*Tokenizer, error) {
 
 	t.findEndOfGeneration()
 	t.cacheSpecial()
+	t.indexSpecial()
 	if t.bpe {
 		if err := t.initBPE(v.Merges); err != nil {
 			return nil, err
@@ -231,7 +234,8 @@ func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
 	if addSpecial && t.addBOS && t.bos != NoToken {
 		out = append(out, t.bos)
 	}
-	var sc scratch
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
 	prevSpecial := true // SPM: the space prefix goes before the first text and after each special token
 	for _, fr := range t.partition(text, parseSpecial) {
 		if fr.id != NoToken {
@@ -240,14 +244,14 @@ func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
 			continue
 		}
 		if t.bpe {
-			out = t.encodeBPE(fr.text, &sc, out)
+			out = t.encodeBPE(fr.text, sc, out)
 			continue
 		}
 		s := fr.text
 		if t.addSpace && prevSpecial {
 			s = " " + s
 		}
-		out = t.encodeSPM(strings.ReplaceAll(s, " ", "▁"), &sc, out)
+		out = t.encodeSPM(strings.ReplaceAll(s, " ", "▁"), sc, out)
 		prevSpecial = false
 	}
 	if addSpecial && t.addEOS && t.eos != NoToken {
@@ -256,7 +260,8 @@ func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
 	return out
 }
 
-// scratch holds per-call buffers so one Encode allocates little.
+// scratch holds the buffers of one Encode; pooled so that steady-state
+// encoding allocates little more than its result.
 type scratch struct {
 	cp       codepoints
 	spansA   []span
@@ -266,6 +271,8 @@ type scratch struct {
 	bpeQueue bpeQueue
 	spmQueue spmQueue
 }
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // NumTokens is the vocabulary size.
 func (t *Tokenizer) NumTokens() int { return len(t.tokens) }

@@ -52,6 +52,10 @@ type codepoints struct {
 }
 
 func decodeCodepoints(s string, cp *codepoints) {
+	if cap(cp.r) < len(s) {
+		cp.r = make([]rune, 0, len(s))
+		cp.class = make([]uint8, 0, len(s))
+	}
 	cp.r = cp.r[:0]
 	cp.class = cp.class[:0]
 	for i := 0; i < len(s); {
