@@ -155,3 +155,14 @@ func countReq(reqs []hubtest.Request, server, method string) int {
 	}
 	return n
 }
+
+// fileGETs counts GETs of file content (not API calls), on either server.
+func fileGETs(reqs []hubtest.Request) int {
+	n := 0
+	for _, r := range reqs {
+		if r.Method == "GET" && !strings.HasPrefix(r.Path, "/api/") {
+			n++
+		}
+	}
+	return n
+}
