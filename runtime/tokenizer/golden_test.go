@@ -92,6 +92,37 @@ func TestGoldenPrompts(t *testing.T) {
 			if !tok.IsEOG(p.EOS) {
 				t.Errorf("EOS %d is not end-of-generation", p.EOS)
 			}
+			checkGreedyPieces(t, tok, filepath.Join(modelDir, "greedy.json"))
 		})
+	}
+}
+
+// checkGreedyPieces compares the pieces of bitnet.cpp's greedy continuation
+// (byte-fallback tokens with broken UTF-8 included) with Piece and Decode.
+func checkGreedyPieces(t *testing.T, tok *Tokenizer, path string) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Logf("no greedy.json: %v", err)
+		return
+	}
+	var g struct {
+		Tokens    []int32  `json:"tokens"`
+		Text      string   `json:"text"`
+		PiecesHex []string `json:"pieces_hex"`
+	}
+	if err := json.Unmarshal(raw, &g); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if len(g.Tokens) != len(g.PiecesHex) {
+		t.Fatalf("%s: %d tokens, %d pieces", path, len(g.Tokens), len(g.PiecesHex))
+	}
+	for i, id := range g.Tokens {
+		if got := hex.EncodeToString(tok.Piece(id)); got != g.PiecesHex[i] {
+			t.Errorf("greedy token %d (%d): piece %s, want %s", i, id, got, g.PiecesHex[i])
+		}
+	}
+	// greedy.json's text is the bytes decoded with each invalid byte as U+FFFD.
+	if got := asDecoded(tok.Decode(g.Tokens)); got != g.Text {
+		t.Errorf("greedy text %q, want %q", got, g.Text)
 	}
 }
