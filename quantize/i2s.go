@@ -42,7 +42,7 @@ func PackI2S(dst []byte, codes []int8, m, k int, scale float32) error {
 			out[j] = c0<<6 | c1<<4 | c2<<2 | c3
 		}
 		if bad != 0 {
-			return findBadCode(op, m, k, codes[b:b+i2sBlock])
+			return findBadCode(op, m, k, codes) // earlier blocks were valid
 		}
 	}
 	putTail(dst[n/4:], scale)

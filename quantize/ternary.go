@@ -66,13 +66,29 @@ func AbsmeanFactor(w []float32) (float32, error) {
 }
 
 func absmeanFactor(op string, w []float32) (float32, error) {
-	var sum float64
-	for i, x := range w {
-		if isNonFinite(x) {
-			return 0, newErr(op, shapeN(len(w)), ErrValue, "weight %d is %v", i, x)
-		}
-		sum += math.Abs(float64(x))
+	// Four float64 partial sums break the add latency chain; each is exact
+	// to far below a float32 ulp of the total.
+	var s0, s1, s2, s3 float64
+	var nonFinite bool
+	i := 0
+	for ; i+4 <= len(w); i += 4 {
+		x := w[i : i+4 : i+4]
+		nonFinite = nonFinite || isNonFinite(x[0]) || isNonFinite(x[1]) || isNonFinite(x[2]) || isNonFinite(x[3])
+		s0 += float64(abs32(x[0]))
+		s1 += float64(abs32(x[1]))
+		s2 += float64(abs32(x[2]))
+		s3 += float64(abs32(x[3]))
 	}
+	for ; i < len(w); i++ {
+		nonFinite = nonFinite || isNonFinite(w[i])
+		s0 += float64(abs32(w[i]))
+	}
+	if nonFinite {
+		if err := checkFinite(op, w); err != nil {
+			return 0, err
+		}
+	}
+	sum := (s0 + s1) + (s2 + s3)
 	mean := float32(sum) / float32(len(w))
 	if math.IsInf(float64(mean), 0) {
 		return 0, newErr(op, shapeN(len(w)), ErrValue, "mean |W| overflows float32")
@@ -83,16 +99,20 @@ func absmeanFactor(op string, w []float32) (float32, error) {
 	return 1 / mean, nil
 }
 
-// ternaryRound is clamp(round_half_even(x), -1, 1); NaN cannot reach it.
+// ternaryRound is clamp(round_half_even(x), -1, 1): |x| <= 0.5 rounds to 0
+// under round-half-even, anything beyond to ±1. Written without branches
+// because random weights make them unpredictable. NaN cannot reach it.
 func ternaryRound(x float32) int8 {
-	switch {
-	case x > 0.5:
-		return 1
-	case x < -0.5:
-		return -1
-	default: // |x| <= 0.5 rounds to 0 under round-half-even
-		return 0
+	return b2i(x > 0.5) - b2i(x < -0.5)
+}
+
+// b2i compiles to a SETcc, not a branch.
+func b2i(b bool) int8 {
+	var i int8
+	if b {
+		i = 1
 	}
+	return i
 }
 
 // TernaryDequantize writes t·scale for every code into dst (len(dst) ==
@@ -115,8 +135,9 @@ func TernaryDequantize(dst []float32, codes []int8, scale float32) error {
 	return nil
 }
 
+// isNonFinite reports NaN or ±Inf: an all-ones exponent.
 func isNonFinite(x float32) bool {
-	return math.IsNaN(float64(x)) || math.IsInf(float64(x), 0)
+	return math.Float32bits(x)&0x7f800000 == 0x7f800000
 }
 
 func checkScale(op, shape string, scale float32) error {
