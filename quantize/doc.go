@@ -18,6 +18,12 @@
 // scale (little endian) and 28 bytes that this package always writes as zero
 // (bitnet.cpp leaves them uninitialised, so readers never look at them).
 //
+// All functions are safe for concurrent use on disjoint slices. The block
+// formats (F16, BF16, Q8_0, Q6_K) quantize each block independently, so a
+// caller may split a large tensor at row boundaries across goroutines (Q6_K's
+// scale search makes it the slowest by far); I2_S, TL1 and TL2 carry one scale
+// per tensor and pack it whole.
+//
 // Every function reports bad input (wrong lengths, shapes a layout cannot
 // cover, NaN or Inf weights, codes outside a layout's range) as an *Error that
 // names the operation, the shape and the reason; none of them panics.
