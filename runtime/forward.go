@@ -1,0 +1,218 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/bitnet-go/bitnet/kernels"
+)
+
+// state is the scratch memory of forward passes and the batch being
+// evaluated. Buffers grow to the largest batch seen and are reused, so
+// decoding one token after another allocates nothing.
+type state struct {
+	m     *Model
+	cfg   *Config
+	pool  *kernels.Pool
+	cache *Cache
+
+	n        int   // tokens in the batch
+	seq, pos []int // per token
+	rows     []int // tokens whose logits are wanted
+
+	x, h         []float32 // residual stream and normed input, [n][Embedding]
+	q, k, v, att []float32 // [n][QDim] / [n][KVDim]
+	o            []float32 // projection back to the residual, [n][Embedding]
+	gate, up     []float32 // [n][FFN]
+	logits       []float32 // [len(rows)][Vocab]
+	scores       []float32 // attention scratch, [n][scoreStride]
+	scoreStride  int
+	qa           kernels.QActs
+	outs         [3][]float32
+	attnLayer    int
+	attnScale    float32
+	attnFn       func(lo, hi int)
+}
+
+func newState(m *Model, c *Cache) *state {
+	s := &state{m: m, cfg: &m.cfg, pool: m.pool, cache: c}
+	s.attnScale = float32(1 / math.Sqrt(float64(m.cfg.HeadDim)))
+	s.attnFn = s.attendRange
+	return s
+}
+
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
+
+func (s *state) resize(n, maxPos int) {
+	c := s.cfg
+	s.x = grow(s.x, n*c.Embedding)
+	s.h = grow(s.h, n*max(c.Embedding, c.QDim()))
+	s.q = grow(s.q, n*c.QDim())
+	s.k = grow(s.k, n*c.KVDim())
+	s.v = grow(s.v, n*c.KVDim())
+	s.att = grow(s.att, n*c.QDim())
+	s.o = grow(s.o, n*c.Embedding)
+	s.gate = grow(s.gate, n*c.FFN)
+	s.up = grow(s.up, n*c.FFN)
+	s.scoreStride = maxPos
+	s.scores = grow(s.scores, n*maxPos)
+	if cap(s.seq) < n {
+		s.seq = make([]int, n)
+	}
+	s.seq = s.seq[:n]
+}
+
+// forward evaluates batch b, appending its tokens to their sequences in the
+// cache, and returns the logits of the tokens b asks logits for, row-major
+// [rows][Vocab]. The slice is reused by the next forward.
+func (s *state) forward(b *Batch) ([]float32, error) {
+	c := s.cfg
+	n := len(b.Tokens)
+	if n == 0 {
+		return nil, nil
+	}
+	if len(b.Seqs) != n || (b.Logits != nil && len(b.Logits) != n) {
+		return nil, fmt.Errorf("batch: %d tokens, %d sequence ids, %d logit flags", n, len(b.Seqs), len(b.Logits))
+	}
+	for i, t := range b.Tokens {
+		if t < 0 || int(t) >= c.Vocab {
+			return nil, fmt.Errorf("batch token %d: id %d is outside the vocabulary (%d tokens)", i, t, c.Vocab)
+		}
+	}
+	if cap(s.pos) < n {
+		s.pos = make([]int, n)
+	}
+	s.pos = s.pos[:n]
+	if err := s.cache.reserve(b, s.pos); err != nil {
+		return nil, err
+	}
+	maxPos := 0
+	for _, p := range s.pos[:n] {
+		maxPos = max(maxPos, p+1)
+	}
+	s.resize(n, maxPos)
+	s.n = n
+	copy(s.seq, b.Seqs)
+
+	d := c.Embedding
+	for i, t := range b.Tokens {
+		s.m.embed.Row(s.x[i*d:(i+1)*d], int(t))
+	}
+	for il, l := range s.m.layers {
+		l.forward(s, il)
+	}
+	s.cache.commit()
+
+	s.rows = s.rows[:0]
+	for i := range n {
+		if b.wantLogits(i) {
+			s.rows = append(s.rows, i)
+		}
+	}
+	for j, i := range s.rows {
+		kernels.RMSNorm(s.h[j*d:(j+1)*d], s.x[i*d:(i+1)*d], s.m.norm, c.NormEps)
+	}
+	s.logits = grow(s.logits, len(s.rows)*c.Vocab)
+	s.project(s.h, len(s.rows), d, s.m.outputG, s.bind(s.logits))
+	return s.logits, nil
+}
+
+// bind puts the output buffers of a projection into the reusable slice
+// project takes, so that no call allocates.
+func (s *state) bind(outs ...[]float32) [][]float32 {
+	n := copy(s.outs[:], outs)
+	return s.outs[:n]
+}
+
+// project computes outs[i] = g.ls[i]·x for the n rows of x (k columns each).
+// Ternary weights read x quantized per token to int8 (FORMATS.md §4), once
+// for the whole group; float weights read x as is.
+func (s *state) project(x []float32, n, k int, g group, outs [][]float32) {
+	x = x[:n*k]
+	for i, l := range g.ls {
+		outs[i] = outs[i][:n*l.rows()]
+	}
+	if g.ws != nil {
+		s.qa.Quantize(x, n, k)
+		if len(g.ws) == 1 {
+			kernels.MatMulI2S(s.pool, outs[0], g.ws[0], &s.qa)
+		} else {
+			kernels.MatMulI2SMulti(s.pool, outs, g.ws, &s.qa)
+		}
+		return
+	}
+	quantized := false
+	for i, l := range g.ls {
+		if l.ternary == nil {
+			kernels.MatMulDense(s.pool, outs[i], l.dense, x, n)
+			continue
+		}
+		if !quantized {
+			s.qa.Quantize(x, n, k)
+			quantized = true
+		}
+		kernels.MatMulI2S(s.pool, outs[i], l.ternary, &s.qa)
+	}
+}
+
+// normRows sets dst row i = RMSNorm(src row i) for the batch.
+func (s *state) normRows(dst, src, w []float32, width int) {
+	for i := range s.n {
+		kernels.RMSNorm(dst[i*width:(i+1)*width], src[i*width:(i+1)*width], w, s.cfg.NormEps)
+	}
+}
+
+// attention runs the attention half of block il: x += o(attn(norm(x))),
+// with the optional sub-norm on the attention output before o.
+func (s *state) attention(a *attention, il int, subNorm []float32) {
+	c := s.cfg
+	d, qd, kd := c.Embedding, c.QDim(), c.KVDim()
+	s.normRows(s.h, s.x, a.norm, d)
+	s.project(s.h, s.n, d, a.qkv, s.bind(s.q, s.k, s.v))
+	for i := range s.n {
+		q := s.q[i*qd : (i+1)*qd]
+		k := s.k[i*kd : (i+1)*kd]
+		kernels.RoPE(q, c.Heads, c.HeadDim, c.RopeDim, s.pos[i], c.RopeBase, c.RopeNeox)
+		kernels.RoPE(k, c.KVHeads, c.HeadDim, c.RopeDim, s.pos[i], c.RopeBase, c.RopeNeox)
+		s.cache.put(il, s.seq[i], s.pos[i], k, s.v[i*kd:(i+1)*kd])
+	}
+	s.attnLayer = il
+	s.pool.Run(s.n, s.attnFn)
+	if subNorm != nil {
+		s.normRows(s.att, s.att, subNorm, qd)
+	}
+	s.project(s.att, s.n, qd, a.oG, s.bind(s.o))
+	kernels.Add(s.x[:s.n*d], s.o[:s.n*d])
+}
+
+// attendRange computes the attention of tokens [lo, hi) of the batch; each
+// token sees its own sequence up to and including its position.
+func (s *state) attendRange(lo, hi int) {
+	c := s.cfg
+	qd := c.QDim()
+	for i := lo; i < hi; i++ {
+		nPos := s.pos[i] + 1
+		k, v := s.cache.view(s.attnLayer, s.seq[i], nPos)
+		kernels.Attention(s.att[i*qd:(i+1)*qd], s.q[i*qd:(i+1)*qd], k, v, nPos, c.Heads, c.KVHeads, c.HeadDim,
+			s.attnScale, s.scores[i*s.scoreStride:(i+1)*s.scoreStride])
+	}
+}
+
+// feedForward runs the feed-forward half: x += down(sub(act(gate, up))).
+func (s *state) feedForward(f *feedForward, act gateFunc, subNorm []float32) {
+	c := s.cfg
+	d, ff := c.Embedding, c.FFN
+	s.normRows(s.h, s.x, f.norm, d)
+	s.project(s.h, s.n, d, f.gateUp, s.bind(s.gate, s.up))
+	act(s.gate[:s.n*ff], s.gate[:s.n*ff], s.up[:s.n*ff])
+	if subNorm != nil {
+		s.normRows(s.gate, s.gate, subNorm, ff)
+	}
+	s.project(s.gate, s.n, ff, f.downG, s.bind(s.o))
+	kernels.Add(s.x[:s.n*d], s.o[:s.n*d])
+}
