@@ -165,3 +165,23 @@ func TestLlama3StreamSplitsUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentEncode exercises the pooled scratch from several goroutines
+// (run with -race).
+func TestConcurrentEncode(t *testing.T) {
+	tok := llama3(t)
+	cases := readCorpus(t)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < len(cases); i += 4 {
+				if got := tok.Encode(cases[i].Text, false, true); !slices.Equal(got, cases[i].IDs) {
+					t.Errorf("case %d differs under concurrency", i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
