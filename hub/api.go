@@ -89,8 +89,8 @@ type treeEntry struct {
 
 // ListFiles lists every file of the repository at revision, recursively,
 // with sizes, git ids and (for LFS files) sha256, following the tree API's
-// pagination. A path that would escape a directory fails the whole listing
-// with ErrUnsafePath: a repository that contains one is not downloaded.
+// pagination. Paths are returned as the Hub lists them; Download and
+// DownloadFile refuse (ErrUnsafePath) any that would leave their directory.
 func (c *Client) ListFiles(ctx context.Context, repo, revision string) ([]FileInfo, error) {
 	if revision == "" {
 		revision = "main"
@@ -122,9 +122,6 @@ func (c *Client) ListFiles(ctx context.Context, repo, revision string) ([]FileIn
 		for _, e := range entries {
 			if e.Type != "file" {
 				continue
-			}
-			if err := validateRepoPath(e.Path); err != nil {
-				return nil, err
 			}
 			fi := FileInfo{Path: e.Path, Size: e.Size, OID: e.OID}
 			if e.LFS != nil {

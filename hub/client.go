@@ -198,13 +198,12 @@ func (c *Client) userAgent() string {
 	return c.UserAgent
 }
 
-// hubHost is the only host that may receive the token.
-func (c *Client) hubHost() string {
-	u, err := url.Parse(c.endpoint())
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(u.Host)
+// isHub reports whether u is on the Hub itself (same scheme, host and
+// port as the endpoint): only such requests carry the token, so it never
+// reaches a CDN or a downgraded http:// URL after a redirect.
+func (c *Client) isHub(u *url.URL) bool {
+	e, err := url.Parse(c.endpoint())
+	return err == nil && e.Host != "" && strings.EqualFold(u.Host, e.Host) && strings.EqualFold(u.Scheme, e.Scheme)
 }
 
 func (c *Client) wait(ctx context.Context, d time.Duration) error {

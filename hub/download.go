@@ -64,6 +64,12 @@ func (c *Client) Download(ctx context.Context, repo string, opts DownloadOptions
 		return "", err
 	}
 	files = filterFiles(files, opts.Include, opts.Exclude)
+	for _, f := range files {
+		// Refuse before anything is written, rather than half-way.
+		if err := validateRepoPath(f.Path); err != nil {
+			return "", err
+		}
+	}
 	if opts.LocalDir == "" {
 		if err := rc.writeRef(rev, commit); err != nil {
 			return "", err
@@ -229,6 +235,7 @@ func (c *Client) toCache(ctx context.Context, repo, revision string, f FileInfo,
 		return "", err
 	}
 	if present(pointer) {
+		prog.skip(f.Size)
 		return pointer, nil
 	}
 	blob := rc.blob(meta.etag)
@@ -242,7 +249,9 @@ func (c *Client) toCache(ctx context.Context, repo, revision string, f FileInfo,
 		return "", err
 	}
 	defer unlock()
-	if !present(blob) {
+	if present(blob) {
+		prog.skip(f.Size)
+	} else {
 		tr := &transfer{
 			t:          target{repo: repo, revision: revision, path: f.Path},
 			url:        meta.location,

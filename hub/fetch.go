@@ -259,7 +259,7 @@ func (c *Client) getInto(ctx context.Context, tr *transfer, f *os.File, v *verif
 		}
 		return have, errors.New("server refused the resume range")
 	default:
-		return have, c.statusError(resp, tr.t, c.Token != "" && resp.Request.URL.Host == c.hubHost())
+		return have, c.statusError(resp, tr.t, c.Token != "" && c.isHub(resp.Request.URL))
 	}
 	if _, err := f.Seek(have, io.SeekStart); err != nil {
 		return have, err

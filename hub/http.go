@@ -132,7 +132,7 @@ func (c *Client) doRedirects(ctx context.Context, hc *http.Client, method, rawUR
 			req.Header[k] = vs
 		}
 		req.Header.Set("User-Agent", c.userAgent())
-		authed := c.Token != "" && strings.EqualFold(u.Host, c.hubHost())
+		authed := c.Token != "" && c.isHub(u)
 		if authed {
 			req.Header.Set("Authorization", "Bearer "+c.Token)
 		}

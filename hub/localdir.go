@@ -111,6 +111,7 @@ func (c *Client) toLocalDir(ctx context.Context, repo, commit string, f FileInfo
 	ensureGitignore(dir)
 	md := readLocalMeta(lp)
 	if md != nil && md.commit == commit && present(lp.file) {
+		prog.skip(f.Size)
 		return lp.file, nil
 	}
 	meta, err := c.headFile(ctx, repo, commit, f.Path)
@@ -119,10 +120,12 @@ func (c *Client) toLocalDir(ctx context.Context, repo, commit string, f FileInfo
 	}
 	if present(lp.file) {
 		if md != nil && md.etag == meta.etag {
+			prog.skip(f.Size)
 			return lp.file, writeLocalMeta(lp, meta.commit, meta.etag)
 		}
 		if md == nil && sha256Re.MatchString(meta.etag) {
 			if sum, err := sha256File(lp.file); err == nil && sum == meta.etag {
+				prog.skip(f.Size)
 				return lp.file, writeLocalMeta(lp, meta.commit, meta.etag)
 			}
 		}
@@ -139,6 +142,7 @@ func (c *Client) toLocalDir(ctx context.Context, repo, commit string, f FileInfo
 		return "", diskError(err, lp.file)
 	}
 	if cached, err := c.repoCache(repo).pointer(meta.commit, f.Path); err == nil && present(cached) {
+		prog.skip(f.Size)
 		if err := copyFile(cached, lp.file); err != nil {
 			return "", err
 		}

@@ -51,6 +51,17 @@ func (p *progress) file(name string, size int64) *fileBar {
 	return b
 }
 
+// skip takes n bytes out of the total: a file counted in it turned out not
+// to need downloading.
+func (p *progress) skip(n int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	p.total -= n
+	p.mu.Unlock()
+}
+
 func (b *fileBar) add(n int64) {
 	if b == nil {
 		return
