@@ -1,0 +1,153 @@
+package kernels
+
+import (
+	"errors"
+	"fmt"
+)
+
+// I2S is a ternary weight matrix in bitnet.cpp's I2_S layout (FORMATS.md §3),
+// used in place (straight from the GGUF mmap): one flat array of M*K 2-bit
+// codes c = t+1, 128 codes per 32-byte block, so a row starts inside a block
+// when K is not a multiple of 128.
+type I2S struct {
+	M, K  int     // rows (outputs), cols (inputs); GGUF shape [K, M]
+	Data  []byte  // M*K/4 bytes of codes (the tensor bytes without the 32-byte tail)
+	Scale float32 // per-tensor weight scale from the tail
+}
+
+// Validate checks the shape (M*K a multiple of 128: the layout has no
+// partial blocks) and that no code is 3. The reference maps code
+// 3 to t = 0 as bitnet.cpp's decoders do, but the vector kernels assume valid
+// codes (a file never holds 3), so loaders should call Validate once.
+func (w *I2S) Validate() error {
+	if w.M <= 0 || w.K <= 0 || (w.M*w.K)%i2sBlock != 0 {
+		return fmt.Errorf("kernels: I2_S shape %dx%d: element count must be a positive multiple of %d", w.M, w.K, i2sBlock)
+	}
+	if len(w.Data) < w.M*w.K/4 {
+		return fmt.Errorf("kernels: I2_S %dx%d: %d bytes of codes, want %d", w.M, w.K, len(w.Data), w.M*w.K/4)
+	}
+	for i, b := range w.Data[:w.M*w.K/4] {
+		// A code is 3 when both of its bits are set.
+		if b&(b>>1)&0x55 != 0 {
+			return fmt.Errorf("kernels: I2_S byte %d (%#02x) holds the invalid code 3", i, b)
+		}
+	}
+	return nil
+}
+
+var errShape = errors.New("kernels: shape mismatch")
+
+// checkI2S panics with a descriptive message when the operands disagree;
+// a mismatch is a programming error in the caller.
+func checkI2S(out []float32, w *I2S, a *QActs) {
+	if w.K != a.K || len(w.Data) < w.M*w.K/4 || len(a.Q) < a.N*a.K || len(a.Scale) < a.N || len(out) < a.N*w.M {
+		panic(fmt.Sprintf("%v: I2S %dx%d (%d bytes), acts %dx%d, out %d", errShape, w.M, w.K, len(w.Data), a.N, a.K, len(out)))
+	}
+}
+
+// MatMulI2S computes out[n*M+m] = float32(Σ_k t[m,k]·q[n,k]) / a.Scale[n] * w.Scale
+// for every token n < a.N and row m < w.M: the exact integer sum, then the
+// two float operations of FORMATS.md §4. out is row-major [a.N][w.M].
+func MatMulI2S(p *Pool, out []float32, w *I2S, a *QActs) {
+	checkI2S(out, w, a)
+	j := p.i2sJob()
+	j.set(a)
+	j.add(out, w)
+	j.dispatch(p)
+}
+
+// MatMulI2SMulti is MatMulI2S for several matrices sharing the same input
+// (fused QKV, gate+up) in one dispatch: outs[i] receives ws[i]·a.
+func MatMulI2SMulti(p *Pool, outs [][]float32, ws []*I2S, a *QActs) {
+	if len(outs) != len(ws) {
+		panic(fmt.Sprintf("%v: %d outputs for %d matrices", errShape, len(outs), len(ws)))
+	}
+	j := p.i2sJob()
+	j.set(a)
+	for i, w := range ws {
+		checkI2S(outs[i], w, a)
+		j.add(outs[i], w)
+	}
+	j.dispatch(p)
+}
+
+// i2sRowGroup is the number of rows a worker's share is rounded to, so that
+// the vector kernels always see whole groups of rows.
+const i2sRowGroup = 4
+
+// i2sPart is one matrix of a (possibly fused) matmul.
+type i2sPart struct {
+	out   []float32
+	w     *I2S
+	units int // row groups
+}
+
+// i2sTask is the parallel job of MatMulI2S(Multi); the Pool owns one so a
+// dispatch allocates nothing once the buffers have grown.
+type i2sTask struct {
+	a     *QActs
+	qsum  []int32 // Σ_k q[n,k] per token
+	parts []i2sPart
+	units int
+}
+
+func (p *Pool) i2sJob() *i2sTask {
+	if p == nil {
+		return new(i2sTask)
+	}
+	return &p.scr.i2s
+}
+
+func (j *i2sTask) set(a *QActs) {
+	j.a = a
+	j.parts = j.parts[:0]
+	j.units = 0
+	if cap(j.qsum) < a.N {
+		j.qsum = make([]int32, a.N)
+	}
+	j.qsum = j.qsum[:a.N]
+	for n := range j.qsum {
+		j.qsum[n] = sumInt8(a.Q[n*a.K : (n+1)*a.K])
+	}
+}
+
+func (j *i2sTask) add(out []float32, w *I2S) {
+	u := (w.M + i2sRowGroup - 1) / i2sRowGroup
+	j.parts = append(j.parts, i2sPart{out: out, w: w, units: u})
+	j.units += u
+}
+
+func (j *i2sTask) dispatch(p *Pool) {
+	p.runTask(j.units, j)
+	for i := range j.parts {
+		j.parts[i] = i2sPart{}
+	}
+	j.a = nil
+}
+
+// run computes the row groups [lo, hi) of the concatenated matrices.
+func (j *i2sTask) run(lo, hi int) {
+	base := 0
+	for i := range j.parts {
+		pt := &j.parts[i]
+		plo, phi := max(lo-base, 0), min(hi-base, pt.units)
+		if plo < phi {
+			m0, m1 := plo*i2sRowGroup, min(phi*i2sRowGroup, pt.w.M)
+			i2sRows(pt.out, pt.w, j.a, j.qsum, m0, m1)
+		}
+		base += pt.units
+	}
+}
+
+// i2sStore scales the exact integer sum Σ c·q − Σ q of token n, row m.
+func i2sStore(out []float32, w *I2S, a *QActs, n, m int, cq, qsum int32) {
+	out[n*w.M+m] = float32(cq-qsum) / a.Scale[n] * w.Scale
+}
+
+func sumInt8(q []int8) int32 {
+	var s int32
+	for _, v := range q {
+		s += int32(v)
+	}
+	return s
+}

@@ -1,0 +1,18 @@
+//go:build purego || !amd64
+
+package kernels
+
+// Without assembly every kernel is its reference.
+
+func quantizeActs(q []int8, x []float32) float32 { return quantizeActsGeneric(q, x) }
+
+func i2sRows(out []float32, w *I2S, a *QActs, qsum []int32, m0, m1 int) {
+	i2sRowsGeneric(out, w, a, qsum, m0, m1)
+}
+
+func denseRows(out []float32, w *Dense, x []float32, n, m0, m1 int) {
+	denseRowsGeneric(out, w, x, n, m0, m1)
+}
+
+// Paths lists the kernel implementations this build and CPU use.
+func Paths() []string { return []string{"generic"} }

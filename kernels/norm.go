@@ -1,0 +1,20 @@
+package kernels
+
+import "math"
+
+// RMSNorm sets dst = x / sqrt(mean(x²) + eps) * w for one row, as ggml
+// does: squares in float32, their sum in float64, the scale in float32, then
+// two float32 multiplies. dst may alias x.
+func RMSNorm(dst, x, w []float32, eps float32) {
+	x = x[:len(dst)]
+	w = w[:len(dst)]
+	var sum float64
+	for _, v := range x {
+		sum += float64(float32(v * v))
+	}
+	mean := float32(sum / float64(len(x)))
+	scale := float32(1 / math.Sqrt(float64(mean+eps)))
+	for i, v := range x {
+		dst[i] = float32(v*scale) * w[i]
+	}
+}

@@ -1,0 +1,150 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol*(1+math.Abs(b)) }
+
+func TestRMSNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	x := randFloats(r, 2560, 5)
+	w := randFloats(r, 2560, 1)
+	var ss float64
+	for _, v := range x {
+		ss += float64(v) * float64(v)
+	}
+	inv := 1 / math.Sqrt(ss/2560+1e-5)
+	dst := make([]float32, len(x))
+	RMSNorm(dst, x, w, 1e-5)
+	for i := range dst {
+		if !near(float64(dst[i]), float64(x[i])*inv*float64(w[i]), 1e-5) {
+			t.Fatalf("dst[%d] = %v, want %v", i, dst[i], float64(x[i])*inv*float64(w[i]))
+		}
+	}
+	RMSNorm(x, x, w, 1e-5) // aliasing
+	for i := range x {
+		if x[i] != dst[i] {
+			t.Fatalf("aliased result differs at %d", i)
+		}
+	}
+	z := make([]float32, 4)
+	RMSNorm(z, z, []float32{1, 1, 1, 1}, 1e-6)
+	for _, v := range z {
+		if v != 0 {
+			t.Fatal("zero row not zero")
+		}
+	}
+}
+
+func TestRoPE(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	const heads, hd = 3, 16
+	for _, neox := range []bool{false, true} {
+		x := randFloats(r, heads*hd, 1)
+		y := append([]float32(nil), x...)
+		RoPE(y, heads, hd, hd, 0, 10000, neox)
+		for i := range y {
+			if y[i] != x[i] {
+				t.Fatalf("neox=%v: position 0 changed x[%d]", neox, i)
+			}
+		}
+		const pos, ropeDim = 7, 8
+		RoPE(y, heads, hd, ropeDim, pos, 10000, neox)
+		for h := 0; h < heads; h++ {
+			for i := 0; i < ropeDim/2; i++ {
+				i0, i1 := h*hd+2*i, h*hd+2*i+1
+				if neox {
+					i0, i1 = h*hd+i, h*hd+i+ropeDim/2
+				}
+				th := pos * math.Pow(10000, -2*float64(i)/ropeDim)
+				a, b := float64(x[i0]), float64(x[i1])
+				if !near(float64(y[i0]), a*math.Cos(th)-b*math.Sin(th), 1e-6) || !near(float64(y[i1]), a*math.Sin(th)+b*math.Cos(th), 1e-6) {
+					t.Fatalf("neox=%v head %d pair %d: got %v,%v", neox, h, i, y[i0], y[i1])
+				}
+			}
+			for i := ropeDim; i < hd; i++ { // past ropeDim untouched
+				if j := h*hd + i; y[j] != x[j] {
+					t.Fatalf("neox=%v: dim %d of head %d rotated", neox, i, h)
+				}
+			}
+		}
+	}
+}
+
+func TestSoftmax(t *testing.T) {
+	x := []float32{1, 2, 3, -1000, 1000.5}
+	Softmax(x)
+	var s float64
+	for _, v := range x {
+		s += float64(v)
+	}
+	if !near(s, 1, 1e-6) || x[4] < 0.999 || x[3] != 0 {
+		t.Fatalf("softmax %v", x)
+	}
+	Softmax(nil)
+	y := []float32{5}
+	Softmax(y)
+	if y[0] != 1 {
+		t.Fatalf("single element %v", y[0])
+	}
+}
+
+func TestGates(t *testing.T) {
+	g := []float32{-2, 0, 0.5, 3}
+	u := []float32{1, 2, -3, 4}
+	dst := make([]float32, 4)
+	SiLUMul(dst, g, u)
+	for i := range g {
+		want := float64(g[i]) / (1 + math.Exp(-float64(g[i]))) * float64(u[i])
+		if !near(float64(dst[i]), want, 1e-6) {
+			t.Fatalf("silu[%d] = %v, want %v", i, dst[i], want)
+		}
+	}
+	ReLU2Mul(dst, g, u)
+	if want := []float32{0, 0, -0.75, 36}; dst[0] != want[0] || dst[1] != want[1] || dst[2] != want[2] || dst[3] != want[3] {
+		t.Fatalf("relu2 %v, want %v", dst, want)
+	}
+	Add(dst, u)
+	if dst[3] != 40 {
+		t.Fatalf("add %v", dst)
+	}
+}
+
+func TestAttention(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	const nPos, nHeads, nKV, hd = 9, 4, 2, 8
+	q := randFloats(r, nHeads*hd, 1)
+	k := randFloats(r, nPos*nKV*hd, 1)
+	v := randFloats(r, nPos*nKV*hd, 1)
+	out := make([]float32, nHeads*hd)
+	scale := float32(1 / math.Sqrt(hd))
+	Attention(out, q, k, v, nPos, nHeads, nKV, hd, scale, make([]float32, nPos))
+	for h := 0; h < nHeads; h++ {
+		kv := h / (nHeads / nKV)
+		var sc [nPos]float64
+		var mx, sum float64 = -math.MaxFloat64, 0
+		for p := 0; p < nPos; p++ {
+			for d := 0; d < hd; d++ {
+				sc[p] += float64(q[h*hd+d]) * float64(k[p*nKV*hd+kv*hd+d])
+			}
+			sc[p] *= float64(scale)
+			mx = math.Max(mx, sc[p])
+		}
+		for p := range sc {
+			sc[p] = math.Exp(sc[p] - mx)
+			sum += sc[p]
+		}
+		for d := 0; d < hd; d++ {
+			var o float64
+			for p := 0; p < nPos; p++ {
+				o += sc[p] / sum * float64(v[p*nKV*hd+kv*hd+d])
+			}
+			if !near(float64(out[h*hd+d]), o, 1e-5) {
+				t.Fatalf("head %d dim %d: %v, want %v", h, d, out[h*hd+d], o)
+			}
+		}
+	}
+}
