@@ -163,10 +163,8 @@ func nextLink(h string, base *url.URL) (string, error) {
 // getJSON GETs an API URL and decodes its JSON body into v. The response is
 // returned (body closed) for its headers.
 func (c *Client) getJSON(ctx context.Context, u string, t target, v any) (*http.Response, error) {
-	tctx, cancel := context.WithTimeout(ctx, metaTimeout)
-	defer cancel()
 	hdr := http.Header{"Accept": {"application/json"}}
-	resp, err := c.do(tctx, http.MethodGet, u, hdr, followAll)
+	resp, err := c.do(ctx, http.MethodGet, u, hdr, followAll)
 	if err != nil {
 		return nil, c.netErr(ctx, err, t)
 	}
@@ -222,10 +220,8 @@ func (c *Client) resolveURL(repo, revision, path string) string {
 // (a missing file is recorded under .no_exist/{commit}).
 func (c *Client) headFile(ctx context.Context, repo, revision, path string) (fileMeta, error) {
 	t := target{repo: repo, revision: revision, path: path}
-	tctx, cancel := context.WithTimeout(ctx, metaTimeout)
-	defer cancel()
 	u := c.resolveURL(repo, revision, path)
-	resp, err := c.do(tctx, http.MethodHead, u, metaHeaders(), followRelative)
+	resp, err := c.do(ctx, http.MethodHead, u, metaHeaders(), followRelative)
 	if err != nil {
 		return fileMeta{}, c.netErr(ctx, err, t)
 	}

@@ -19,8 +19,9 @@ import (
 )
 
 // stallTimeout aborts (and then resumes) a transfer that receives nothing
-// for this long, rather than hanging on a dead connection forever.
-const stallTimeout = 60 * time.Second
+// for this long, rather than hanging on a dead connection forever. A
+// variable so that tests can shorten it.
+var stallTimeout = 60 * time.Second
 
 // transfer is one file to fetch into dest through a resumable partial file.
 type transfer struct {
@@ -211,21 +212,18 @@ var contentRangeRe = regexp.MustCompile(`^bytes (\d+)-(\d+)/(\d+|\*)$`)
 func (c *Client) getInto(ctx context.Context, tr *transfer, f *os.File, v *verifier, have int64) (int64, error) {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stall := time.AfterFunc(stallTimeout, cancel)
-	defer stall.Stop()
-
 	hdr := metaHeaders()
 	if have > 0 {
 		hdr.Set("Range", fmt.Sprintf("bytes=%d-", have))
 	}
 	resp, err := c.do(rctx, http.MethodGet, tr.url, hdr, followAll)
 	if err != nil {
-		if ctx.Err() == nil && rctx.Err() != nil {
-			err = errors.New("no data received for " + stallTimeout.String())
-		}
 		return have, err
 	}
 	defer resp.Body.Close()
+	// From here a silent connection is cut after stallTimeout and resumed.
+	stall := time.AfterFunc(stallTimeout, cancel)
+	defer stall.Stop()
 
 	restart := func() error {
 		if err := f.Truncate(0); err != nil {

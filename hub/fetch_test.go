@@ -246,3 +246,23 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("err = %v, want ErrDiskFull", err)
 	}
 }
+
+// TestStalledConnections: a server that stops sending mid-body, or never
+// answers, is given up on after a timeout and the download resumes.
+func TestStalledConnections(t *testing.T) {
+	defer func(s, h time.Duration) { stallTimeout, headerTimeout = s, h }(stallTimeout, headerTimeout)
+	stallTimeout, headerTimeout = 100*time.Millisecond, 100*time.Millisecond
+	srv := hubtest.New(t)
+	f, _ := lfsRepo(srv)
+	srv.AddFault(hubtest.Fault{Path: f.Path, Method: "HEAD", Delay: true})
+	srv.AddFault(hubtest.Fault{Path: f.Path, CDN: true, Method: "GET", DropAfter: 400_000, Hang: true})
+	c, _ := newTestClient(t, srv)
+	dir, err := c.Download(context.Background(), "org/big", DownloadOptions{Include: []string{f.Path}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, dir, []hubtest.File{f})
+	if got := cdnRanges(srv.Requests()); len(got) != 2 || got[1] != "bytes=400000-" {
+		t.Errorf("CDN ranges %q, want a resume from 400000", got)
+	}
+}

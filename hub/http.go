@@ -29,8 +29,11 @@ const (
 	maxRedirects  = 10
 	maxBackoff    = 8 * time.Second
 	maxRetryAfter = 5 * time.Minute
-	metaTimeout   = 30 * time.Second
 )
+
+// headerTimeout bounds the wait for a response's headers, per request; the
+// body has its own stall timer (see fetch.go). A variable for tests.
+var headerTimeout = 30 * time.Second
 
 // networkError is a failure to talk to the server at all (after retries),
 // as opposed to an answer from it; Download falls back to the cache on it.
@@ -137,9 +140,9 @@ func (c *Client) doRedirects(ctx context.Context, hc *http.Client, method, rawUR
 			req.Header.Set("Authorization", "Bearer "+c.Token)
 		}
 		slog.Debug("hub: request", "method", method, "url", safeURL(u.String()), "authenticated", authed)
-		resp, err := hc.Do(req)
+		resp, err := c.send(ctx, hc, req)
 		if err != nil {
-			return nil, c.scrub(err)
+			return nil, err
 		}
 		if resp.StatusCode < 300 || resp.StatusCode > 399 || resp.StatusCode == http.StatusNotModified {
 			return resp, nil
@@ -171,6 +174,39 @@ func (c *Client) doRedirects(ctx context.Context, hc *http.Client, method, rawUR
 		resp.Body.Close()
 		u = next
 	}
+}
+
+// send performs one request, giving the server headerTimeout to answer.
+// The timer stops once headers arrive: reading the body may take hours.
+func (c *Client) send(ctx context.Context, hc *http.Client, req *http.Request) (*http.Response, error) {
+	hctx, cancel := context.WithCancel(ctx)
+	timer := time.AfterFunc(headerTimeout, cancel)
+	resp, err := hc.Do(req.WithContext(hctx))
+	if !timer.Stop() && ctx.Err() == nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		cancel()
+		return nil, fmt.Errorf("%s %s: no response within %v", req.Method, safeURL(req.URL.String()), headerTimeout)
+	}
+	if err != nil {
+		cancel()
+		return nil, c.scrub(err)
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelOnClose releases a request's context when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // scrub makes sure a transport error cannot carry the token (it never

@@ -60,7 +60,9 @@ type Fault struct {
 
 	Status     int    // answer with this status (and no body)...
 	RetryAfter string // ...and this Retry-After header
-	DropAfter  int64  // or: send this many body bytes, then cut the connection (>0)
+	DropAfter  int64  // or: send this many body bytes, then cut the connection (>0)...
+	Hang       bool   // ...or, with DropAfter, keep it open and silent until the client gives up
+	Delay      bool   // or: send no answer at all until the client gives up
 	Corrupt    bool   // or: flip one byte in the middle of the body
 }
 
@@ -357,6 +359,10 @@ func (s *Server) serveHub(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fault := s.takeFault(file, r.Method, false)
+	if fault != nil && fault.Delay {
+		<-r.Context().Done()
+		return
+	}
 	if fault != nil && fault.Status != 0 {
 		failWith(w, fault)
 		return
@@ -430,6 +436,9 @@ func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, data []byt
 		if fl, ok := w.(http.Flusher); ok {
 			fl.Flush()
 		}
+		if fault.Hang {
+			<-r.Context().Done()
+		}
 		panic(http.ErrAbortHandler) // cuts the connection mid-body
 	}
 	w.Write(body)
@@ -453,6 +462,10 @@ func (s *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fault := s.takeFault(f.Path, r.Method, true)
+	if fault != nil && fault.Delay {
+		<-r.Context().Done()
+		return
+	}
 	if fault != nil && fault.Status != 0 {
 		failWith(w, fault)
 		return
