@@ -91,6 +91,7 @@ type treeEntry struct {
 // with sizes, git ids and (for LFS files) sha256, following the tree API's
 // pagination. Paths are returned as the Hub lists them; Download and
 // DownloadFile refuse (ErrUnsafePath) any that would leave their directory.
+// Offline, it lists what the cached snapshot holds (paths and sizes only).
 func (c *Client) ListFiles(ctx context.Context, repo, revision string) ([]FileInfo, error) {
 	if revision == "" {
 		revision = "main"

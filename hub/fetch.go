@@ -96,8 +96,8 @@ type checksumError struct {
 }
 
 func (e *checksumError) Error() string {
-	return fmt.Sprintf("hub: %s of %q in %q: %s mismatch: expected %s, got %s; the corrupted download was removed",
-		e.what, e.t.path, e.t.repo, e.what, e.want, e.got)
+	return fmt.Sprintf("hub: download of %q from %q is corrupt: %s mismatch: expected %s, got %s; the corrupted download was removed",
+		e.t.path, e.t.repo, e.what, e.want, e.got)
 }
 
 func (e *checksumError) Unwrap() error { return ErrChecksum }
