@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bitnet-go/bitnet/hub/hubtest"
 	"github.com/spf13/cobra"
@@ -89,6 +90,60 @@ func TestDownloadCommand(t *testing.T) {
 	}
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("offline sent %d requests", n)
+	}
+}
+
+// TestDownloadCommandResume interrupts a download (as Ctrl-C would) while
+// the connection is stalled mid-file, then runs the command again: it
+// resumes from the partial file with a Range request.
+func TestDownloadCommandResume(t *testing.T) {
+	srv, cache := hubEnv(t)
+	f := hubtest.File{Path: "model.safetensors", Data: bytes.Repeat([]byte("0123456789abcdef"), 50_000), LFS: true}
+	commit := srv.Commit("org/big", "main", f)
+	srv.AddFault(hubtest.Fault{Path: f.Path, CDN: true, Method: "GET", DropAfter: 250_000, Hang: true})
+	partial := filepath.Join(cache, "models--org--big", "blobs", hubtest.SHA256(f.Data)+".incomplete")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		root := newRootCmd()
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		root.SetArgs([]string{"download", "org/big"})
+		done <- root.ExecuteContext(ctx)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if st, err := os.Stat(partial); err == nil && st.Size() == 250_000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the partial file never reached 250000 bytes")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the interrupted run succeeded")
+	}
+
+	srv.ResetRequests()
+	out, err := runDownload(t, "org/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ranges []string
+	for _, r := range srv.Requests() {
+		if r.Server == "cdn" {
+			ranges = append(ranges, r.Range)
+		}
+	}
+	if len(ranges) != 1 || ranges[0] != "bytes=250000-" {
+		t.Errorf("second run CDN ranges %q, want one from byte 250000", ranges)
+	}
+	b, err := os.ReadFile(filepath.Join(cache, "models--org--big", "snapshots", commit, f.Path))
+	if err != nil || hubtest.SHA256(b) != hubtest.SHA256(f.Data) || out == "" {
+		t.Errorf("resumed file: sha256 mismatch or missing (%v)", err)
 	}
 }
 
