@@ -1,0 +1,135 @@
+//go:build !purego
+
+package kernels
+
+import "github.com/klauspost/cpuid/v2"
+
+func init() {
+	c := cpuid.CPU
+	hasAVX2 = c.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C)
+	hasVNNI = hasAVX2 && c.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512VNNI)
+	useAVX2, useVNNI = hasAVX2, hasVNNI
+}
+
+// Paths lists the kernel implementations this build and CPU use.
+func Paths() []string {
+	switch {
+	case useVNNI:
+		return []string{"avx512vnni", "avx2"}
+	case useAVX2:
+		return []string{"avx2"}
+	}
+	return []string{"generic"}
+}
+
+// quantizeActs runs the vector loops on the largest multiple of 32 elements
+// and the reference on the tail; max and rounding are elementwise, so the
+// split changes nothing.
+func quantizeActs(q []int8, x []float32) float32 {
+	n := len(x) &^ 31
+	if !useAVX2 || n == 0 {
+		return quantizeActsGeneric(q, x)
+	}
+	q = q[:len(x)]
+	m := max(absMaxAVX2(&x[0], n), absMaxGeneric(x[n:]))
+	s := actScale(m)
+	if useVNNI {
+		quantRowAVX512(&q[0], &x[0], n, s)
+	} else {
+		quantRowAVX2(&q[0], &x[0], n, s)
+	}
+	quantizeRowGeneric(q[n:], x[n:], s)
+	return s
+}
+
+// i2sDot4 calls the 4-row kernel for t tokens. Direct calls (not a table
+// of funcs) keep the noescape of the stubs, so s stays on the stack.
+func i2sDot4(vnni bool, t int, w *byte, q *int8, nb int, s *[16]int32) {
+	switch {
+	case !vnni && t == 1:
+		i2sDotAVX24x1(w, q, nb, s)
+	case !vnni:
+		i2sDotAVX24x2(w, q, nb, s)
+	case t == 1:
+		i2sDotVNNI4x1(w, q, nb, s)
+	case t == 2:
+		i2sDotVNNI4x2(w, q, nb, s)
+	case t == 3:
+		i2sDotVNNI4x3(w, q, nb, s)
+	default:
+		i2sDotVNNI4x4(w, q, nb, s)
+	}
+}
+
+// i2sRows runs the assembly on groups of 4 rows and up to 4 (VNNI) or 2
+// (AVX2) tokens when rows start at block boundaries (K a multiple of 128);
+// other shapes and the last rows of an odd group take the reference.
+func i2sRows(out []float32, w *I2S, a *QActs, qsum []int32, m0, m1 int) {
+	K := w.K
+	if !useAVX2 || K%i2sBlock != 0 || m1-m0 < 4 {
+		i2sRowsGeneric(out, w, a, qsum, m0, m1)
+		return
+	}
+	vnni, tile := useVNNI, 2
+	if vnni {
+		tile = 4
+	}
+	nb, rb := K/i2sBlock, K/4
+	var s [16]int32
+	m := m0
+	for ; m+4 <= m1; m += 4 {
+		rows := w.Data[m*rb : (m+4)*rb]
+		for n := 0; n < a.N; n += tile {
+			t := min(tile, a.N-n)
+			q := a.Q[n*K : (n+t)*K]
+			i2sDot4(vnni, t, &rows[0], &q[0], nb, &s)
+			for r := 0; r < 4; r++ {
+				for j := 0; j < t; j++ {
+					i2sStore(out, w, a, n+j, m+r, s[4*r+j], qsum[n+j])
+				}
+			}
+		}
+	}
+	if m < m1 {
+		i2sRowsGeneric(out, w, a, qsum, m, m1)
+	}
+}
+
+// denseDot2 calls the 2-row kernel for type t (direct calls keep noescape).
+func denseDot2(t DType, w *byte, stride int, x *float32, ng int, out *[2]float32) {
+	switch t {
+	case DF16:
+		denseF16AVX2x2(w, stride, x, ng, out)
+	case DF32:
+		denseF32AVX2x2(w, stride, x, ng, out)
+	case DBF16:
+		denseBF16AVX2x2(w, stride, x, ng, out)
+	case DQ8_0:
+		denseQ80AVX2x2(w, stride, x, ng, out)
+	}
+}
+
+// denseRows runs the assembly on pairs of rows for the types it covers
+// when K is a multiple of 32, the reference otherwise.
+func denseRows(out []float32, w *Dense, x []float32, n, m0, m1 int) {
+	asm := useAVX2 && w.K%denseLane == 0 && w.Type != DQ6_K
+	if !asm || m1-m0 < 2 {
+		denseRowsGeneric(out, w, x, n, m0, m1)
+		return
+	}
+	K, M := w.K, w.M
+	rb := w.rowBytes()
+	var o [2]float32
+	m := m0
+	for ; m+2 <= m1; m += 2 {
+		rows := w.Data[m*rb : (m+2)*rb]
+		for t := 0; t < n; t++ {
+			xt := x[t*K : (t+1)*K]
+			denseDot2(w.Type, &rows[0], rb, &xt[0], K/denseLane, &o)
+			out[t*M+m], out[t*M+m+1] = o[0], o[1]
+		}
+	}
+	if m < m1 {
+		denseRowsGeneric(out, w, x, n, m, m1)
+	}
+}
