@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/bitnet-go/bitnet/gguf"
 	"github.com/bitnet-go/bitnet/quantize"
@@ -244,9 +245,9 @@ func (c *Checkpoint) floatJob(w Weight, typ gguf.Type) job {
 	t := c.byName[w.HFName]
 	return job{
 		name: w.GGUFName, typ: typ, shape: w.GGMLShape(),
-		stream: func(ctx context.Context, out io.Writer, sc *scratch) error {
+		stream: func(ctx context.Context, out io.Writer, par int) error {
 			defer t.release()
-			return streamFloats(ctx, out, sc, typ, w.Rows, w.Cols, dtypeSize(t.DType), func(dst []float32, from int) error {
+			return streamFloats(ctx, out, par, typ, w.Rows, w.Cols, dtypeSize(t.DType), func(dst []float32, from int) error {
 				err := t.readFloats(dst, from)
 				es := dtypeSize(t.DType)
 				t.releaseRange(from*es, len(dst)*es)
@@ -257,31 +258,58 @@ func (c *Checkpoint) floatJob(w Weight, typ gguf.Type) job {
 }
 
 // streamFloats converts rows×cols floats produced by read (elements
-// [from, from+len(dst))) to typ and writes them in chunks of whole rows
-// (or of whole blocks for the float types that allow it).
-func streamFloats(ctx context.Context, out io.Writer, sc *scratch, typ gguf.Type, rows, cols, srcElemSize int, read func(dst []float32, from int) error) error {
+// [from, from+len(dst))) to typ and writes them in order, in chunks of whole
+// rows (or of whole blocks for the float types that allow it), converting
+// up to par chunks in parallel. read must be safe for concurrent use.
+func streamFloats(ctx context.Context, out io.Writer, par int, typ gguf.Type, rows, cols, srcElemSize int, read func(dst []float32, from int) error) error {
 	n := rows * cols
 	unit := floatRowUnit(typ, cols)
 	chunk := max(streamChunk/max(srcElemSize, 1)/unit, 1) * unit
-	for from := 0; from < n; from += chunk {
+	nChunks := (n + chunk - 1) / chunk
+	par = max(1, min(par, nChunks))
+	type slot struct {
+		f   []float32
+		b   []byte
+		err error
+	}
+	slots := make([]slot, par)
+	for first := 0; first < nChunks; first += par {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		cnt := min(chunk, n-from)
-		f := sc.floats(cnt)
-		if err := read(f, from); err != nil {
-			return err
+		batch := min(par, nChunks-first)
+		var wg sync.WaitGroup
+		for s := range batch {
+			wg.Go(func() {
+				sl := &slots[s]
+				from := (first + s) * chunk
+				cnt := min(chunk, n-from)
+				if cap(sl.f) < cnt {
+					sl.f = make([]float32, cnt)
+				}
+				f := sl.f[:cnt]
+				if sl.err = read(f, from); sl.err != nil {
+					return
+				}
+				size, err := gguf.TensorBytes(typ, []uint64{uint64(cnt)})
+				if sl.err = err; err != nil {
+					return
+				}
+				if cap(sl.b) < int(size) {
+					sl.b = make([]byte, size)
+				}
+				sl.b = sl.b[:size]
+				sl.err = encodeFloats(sl.b, f, typ, cols)
+			})
 		}
-		size, err := gguf.TensorBytes(typ, []uint64{uint64(cnt)})
-		if err != nil {
-			return err
-		}
-		buf := sc.byteBuf(int(size))
-		if err := encodeFloats(buf, f, typ, cols); err != nil {
-			return err
-		}
-		if _, err := out.Write(buf); err != nil {
-			return err
+		wg.Wait()
+		for s := range batch {
+			if slots[s].err != nil {
+				return slots[s].err
+			}
+			if _, err := out.Write(slots[s].b); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

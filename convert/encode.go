@@ -50,11 +50,11 @@ func encodeFloats(dst []byte, src []float32, typ gguf.Type, cols int) error {
 		}
 		return nil
 	case gguf.F16:
-		return shimEncodeF16(dst, src)
+		return quantize.F32ToF16(dst, src)
 	case gguf.Q8_0:
-		return shimQuantizeQ8_0(dst, src)
+		return quantize.QuantizeQ8_0(dst, src)
 	case gguf.Q6_K:
-		return shimQuantizeQ6_K(dst, src)
+		return quantize.QuantizeQ6K(dst, src)
 	}
 	return fmt.Errorf("cannot encode floats as %s", typ)
 }
@@ -68,7 +68,7 @@ func encodeTernary(dst []byte, typ gguf.Type, codes []int8, m, k int, scale floa
 	case gguf.TL1:
 		return quantize.PackTL1(dst, codes, m, k, tl, scale)
 	case gguf.TL2:
-		return shimPackTL2(dst, codes, m, k, tl, scale)
+		return quantize.PackTL2(dst, codes, m, k, tl, scale)
 	}
 	return fmt.Errorf("cannot store ternary weights as %s", typ)
 }

@@ -28,32 +28,47 @@ func dtypeSize(dtype string) int {
 func decodeFloats(dst []float32, src []byte, dtype string) int {
 	switch dtype {
 	case "BF16":
+		src = src[:2*len(dst)]
 		for i := range dst {
-			dst[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(src[2*i:])) << 16)
+			b := binary.LittleEndian.Uint16(src[2*i:])
+			if b&0x7f80 == 0x7f80 { // exponent all ones: NaN or Inf
+				return i
+			}
+			dst[i] = math.Float32frombits(uint32(b) << 16)
 		}
+		return -1
 	case "F16":
+		src = src[:2*len(dst)]
 		for i := range dst {
-			dst[i] = float16.Frombits(binary.LittleEndian.Uint16(src[2*i:])).Float32()
+			b := binary.LittleEndian.Uint16(src[2*i:])
+			if b&0x7c00 == 0x7c00 {
+				return i
+			}
+			dst[i] = float16.Frombits(b).Float32()
 		}
+		return -1
 	case "F32":
+		src = src[:4*len(dst)]
 		for i := range dst {
-			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
+			b := binary.LittleEndian.Uint32(src[4*i:])
+			if b&0x7f800000 == 0x7f800000 {
+				return i
+			}
+			dst[i] = math.Float32frombits(b)
 		}
+		return -1
 	case "F64":
+		src = src[:8*len(dst)]
 		for i := range dst {
-			dst[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(src[8*i:])))
+			v := float32(math.Float64frombits(binary.LittleEndian.Uint64(src[8*i:])))
+			if math.IsInf(float64(v), 0) || math.IsNaN(float64(v)) { // also F64 values beyond float32
+				return i
+			}
+			dst[i] = v
 		}
-	default:
-		panic("convert: decodeFloats: unsupported dtype " + dtype)
+		return -1
 	}
-	for i, v := range dst {
-		// Exponent all ones: NaN or Inf (also catches F64 values that
-		// overflow float32).
-		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
-			return i
-		}
-	}
-	return -1
+	panic("convert: decodeFloats: unsupported dtype " + dtype)
 }
 
 // readFloats decodes elements [from, from+len(dst)) of t.
@@ -66,7 +81,7 @@ func (t *Tensor) readFloats(dst []float32, from int) error {
 		return fmt.Errorf("%s: tensor %q: elements [%d, %d) out of range", t.File, t.Name, from, from+len(dst))
 	}
 	if bad := decodeFloats(dst, t.Data[from*es:], t.DType); bad >= 0 {
-		return fmt.Errorf("%s: tensor %q: element %d is %v; refusing to convert non-finite weights", t.File, t.Name, from+bad, dst[bad])
+		return fmt.Errorf("%s: tensor %q: element %d is NaN or infinite; refusing to convert non-finite weights", t.File, t.Name, from+bad)
 	}
 	return nil
 }

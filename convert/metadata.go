@@ -86,26 +86,25 @@ func embedType(requested, model gguf.Type, cols int) gguf.Type {
 
 // modelParams are the hyperparameters written as {arch}.* metadata.
 type modelParams struct {
-	arch          string
-	name          string
-	vocab         int
-	context       int
-	hidden        int
-	layers        int
-	ffn           int
-	heads         int
-	kvHeads       int
-	headDim       int
-	ropeTheta     float64
-	rmsEps        float64
-	ropeScaling   string // "" or "linear"
-	ropeFactor    float64
-	fileType      uint32
-	quantized     bool
-	tlLayout      string // "", "tl1", "tl2"
-	tlShapes      map[[2]int]quantize.TLParams
-	extraGeneral  []gguf.KV
-	activationTag string
+	arch         string
+	name         string
+	vocab        int
+	context      int
+	hidden       int
+	layers       int
+	ffn          int
+	heads        int
+	kvHeads      int
+	headDim      int
+	ropeTheta    float64
+	rmsEps       float64
+	ropeScaling  string // "" or "linear"
+	ropeFactor   float64
+	fileType     uint32
+	quantized    bool
+	tlLayout     string // "", "tl1", "tl2"
+	tlShapes     map[[2]int]quantize.TLParams
+	extraGeneral []gguf.KV
 }
 
 // kv renders the model metadata with llama.cpp's key names and value types

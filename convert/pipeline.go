@@ -24,15 +24,16 @@ const DefaultMemoryBudget = 512 << 20
 // TL tiling). cost is the memory it needs while running (scratch included).
 //
 // stream writes the tensor directly while the file is being written, chunk
-// by chunk; it is for tensors converted element-wise (embeddings, norms),
-// which may be far larger than the memory budget.
+// by chunk, converting up to par chunks at once; it is for tensors
+// converted element-wise (embeddings, norms), which may be far larger than
+// the memory budget.
 type job struct {
 	name    string
 	typ     gguf.Type
 	shape   []uint64
 	cost    int64
 	prepare func(ctx context.Context, sc *scratch) ([]byte, error)
-	stream  func(ctx context.Context, w io.Writer, sc *scratch) error
+	stream  func(ctx context.Context, w io.Writer, par int) error
 }
 
 // scratch is a worker's reusable buffers, so that converting hundreds of
@@ -41,7 +42,6 @@ type scratch struct {
 	f32   []float32
 	codes []int8
 	perm  []int8
-	bytes []byte
 }
 
 func (s *scratch) floats(n int) []float32 {
@@ -63,13 +63,6 @@ func (s *scratch) permBuf(n int) []int8 {
 		s.perm = make([]int8, n)
 	}
 	return s.perm[:n]
-}
-
-func (s *scratch) byteBuf(n int) []byte {
-	if cap(s.bytes) < n {
-		s.bytes = make([]byte, n)
-	}
-	return s.bytes[:n]
 }
 
 // pipelineOptions are the knobs shared by Convert and the dummy writers.
@@ -163,7 +156,6 @@ func writeJobs(ctx context.Context, path string, kv []gguf.KV, jobs []job, po pi
 			po.progress(done, total)
 		}
 	}
-	streamScratch := &scratch{}
 	specs := make([]gguf.TensorSpec, len(jobs))
 	for i := range jobs {
 		j := &jobs[i]
@@ -171,7 +163,7 @@ func writeJobs(ctx context.Context, path string, kv []gguf.KV, jobs []job, po pi
 		if j.prepare == nil {
 			specs[i].Write = func(w io.Writer) error {
 				cw := &countingWriter{w: w, report: report}
-				if err := j.stream(gctx, cw, streamScratch); err != nil {
+				if err := j.stream(gctx, cw, workers); err != nil {
 					return fmt.Errorf("tensor %s: %w", j.name, err)
 				}
 				return nil

@@ -95,6 +95,16 @@ func (c *Checkpoint) Vocab(pre string) (*Vocab, error) {
 	if err != nil {
 		return nil, err
 	}
+	v.finish(&tc, c.Config, c.Generation)
+	if v.ChatTemplate, err = c.chatTemplate(tcPath, tc.ChatTemplate); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// finish applies tokenizer_config.json's flags and gathers the
+// end-of-generation ids.
+func (v *Vocab) finish(tc *tokenizerConfig, cfg *Config, gen *GenerationConfig) {
 	if tc.AddBOSToken != nil {
 		v.AddBOS = tc.AddBOSToken
 	}
@@ -104,11 +114,7 @@ func (c *Checkpoint) Vocab(pre string) (*Vocab, error) {
 	if tc.AddPrefixSpace != nil {
 		v.AddSpacePrefix = tc.AddPrefixSpace
 	}
-	if v.ChatTemplate, err = c.chatTemplate(tcPath, tc.ChatTemplate); err != nil {
-		return nil, err
-	}
-	v.collectEOS(c.Config, c.Generation)
-	return v, nil
+	v.collectEOS(cfg, gen)
 }
 
 // lookup returns the id of a token text, or -1.
@@ -241,17 +247,23 @@ func (c *Checkpoint) bpeVocab(path string, tc *tokenizerConfig, pre string) (*Vo
 	if err != nil {
 		return nil, err
 	}
-	bv, err := parseTokenizerJSON(path, b, c.Config.VocabSize)
+	return bpeVocabFrom(path, b, tc, c.Config, pre, filepath.Base(filepath.Clean(c.Dir)))
+}
+
+// bpeVocabFrom builds a BPE Vocab from tokenizer.json bytes. hint (the
+// model directory name) helps tell apart tokenizers that share a vocabulary.
+func bpeVocabFrom(path string, b []byte, tc *tokenizerConfig, cfg *Config, pre, hint string) (*Vocab, error) {
+	bv, err := parseTokenizerJSON(path, b, cfg.VocabSize)
 	if err != nil {
 		return nil, err
 	}
 	if pre == "" {
-		if pre, err = bv.detectPre(filepath.Base(filepath.Clean(c.Dir))); err != nil {
+		if pre, err = bv.detectPre(hint); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	v := &Vocab{Model: "gpt2", Pre: pre, Tokens: bv.tokens, Types: bv.types, Merges: bv.merges}
-	v.resolveSpecials(tc, c.Config)
+	v.resolveSpecials(tc, cfg)
 	if v.BOS >= 0 {
 		if add, known := bv.addsBOS(v.Tokens[v.BOS]); known {
 			v.AddBOS = &add

@@ -71,90 +71,105 @@ func (c *Checkpoint) Tied() bool {
 	return true
 }
 
+// weightSpec is a GGUF tensor a model of some config needs: the Weight
+// with the preferred Hugging Face spelling, and other accepted spellings.
+type weightSpec struct {
+	Weight
+	alt []string
+}
+
+// layoutWeights lists the tensors a model with this config and architecture
+// has, in GGUF order, with shapes implied by the config.
+func layoutWeights(cfg *Config, a *Arch, untied bool) []weightSpec {
+	hidden, ffn, vocab := cfg.HiddenSize, cfg.IntermediateSize, cfg.VocabSize
+	qDim := cfg.NumAttentionHeads * cfg.HeadDim
+	kvDim := cfg.NumKeyValueHeads * cfg.HeadDim
+	qPerm, kPerm := 0, 0
+	if a.PermuteQK {
+		qPerm, kPerm = cfg.NumAttentionHeads, cfg.NumKeyValueHeads
+	}
+	// 1bitLLM checkpoints spell the sub-norms inner_attn_ln/ffn_layernorm,
+	// 2B-4T attn_sub_norm/ffn_sub_norm; both are accepted, the family's own
+	// spelling is preferred (it is what dummy checkpoints write).
+	attnSub := []string{"self_attn.attn_sub_norm.weight", "self_attn.inner_attn_ln.weight"}
+	ffnSub := []string{"mlp.ffn_sub_norm.weight", "mlp.ffn_layernorm.weight"}
+	if a.Name == ArchBitnet {
+		attnSub[0], attnSub[1] = attnSub[1], attnSub[0]
+		ffnSub[0], ffnSub[1] = ffnSub[1], ffnSub[0]
+	}
+	var specs []weightSpec
+	add := func(hf []string, g string, role Role, rows, cols, perm int) {
+		specs = append(specs, weightSpec{Weight: Weight{GGUFName: g, HFName: hf[0], Role: role, Rows: rows, Cols: cols, PermuteHeads: perm}, alt: hf[1:]})
+	}
+	add([]string{"model.embed_tokens.weight"}, "token_embd.weight", RoleEmbedding, vocab, hidden, 0)
+	for l := range cfg.NumHiddenLayers {
+		p := fmt.Sprintf("model.layers.%d.", l)
+		b := fmt.Sprintf("blk.%d.", l)
+		pre := func(names ...string) []string {
+			out := make([]string, len(names))
+			for i, n := range names {
+				out[i] = p + n
+			}
+			return out
+		}
+		add(pre("input_layernorm.weight"), b+"attn_norm.weight", RoleNorm, 1, hidden, 0)
+		add(pre("self_attn.q_proj.weight"), b+"attn_q.weight", RoleProjection, qDim, hidden, qPerm)
+		add(pre("self_attn.k_proj.weight"), b+"attn_k.weight", RoleProjection, kvDim, hidden, kPerm)
+		add(pre("self_attn.v_proj.weight"), b+"attn_v.weight", RoleProjection, kvDim, hidden, 0)
+		add(pre("self_attn.o_proj.weight"), b+"attn_output.weight", RoleProjection, hidden, qDim, 0)
+		if a.SubNorms {
+			add(pre(attnSub...), b+"attn_sub_norm.weight", RoleNorm, 1, qDim, 0)
+		}
+		add(pre("mlp.gate_proj.weight"), b+"ffn_gate.weight", RoleProjection, ffn, hidden, 0)
+		add(pre("mlp.up_proj.weight"), b+"ffn_up.weight", RoleProjection, ffn, hidden, 0)
+		add(pre("mlp.down_proj.weight"), b+"ffn_down.weight", RoleProjection, hidden, ffn, 0)
+		add(pre("post_attention_layernorm.weight"), b+"ffn_norm.weight", RoleNorm, 1, hidden, 0)
+		if a.SubNorms {
+			add(pre(ffnSub...), b+"ffn_sub_norm.weight", RoleNorm, 1, ffn, 0)
+		}
+	}
+	add([]string{"model.norm.weight"}, "output_norm.weight", RoleNorm, 1, hidden, 0)
+	if untied {
+		add([]string{"lm_head.weight"}, "output.weight", RoleOutput, vocab, hidden, 0)
+	}
+	return specs
+}
+
 // plan maps the checkpoint's tensors to GGUF tensors and validates shapes,
 // dtypes and completeness: every tensor must be used, every needed tensor
 // must be present.
 func (c *Checkpoint) plan() error {
 	cfg, a := c.Config, c.Arch
-	hidden, ffn, vocab := cfg.HiddenSize, cfg.IntermediateSize, cfg.VocabSize
-	qDim := cfg.NumAttentionHeads * cfg.HeadDim
-	kvDim := cfg.NumKeyValueHeads * cfg.HeadDim
+	_, hasHead := c.byName["lm_head.weight"]
+	tiedByConfig := cfg.TieWordEmbeddings != nil && *cfg.TieWordEmbeddings
 	used := map[string]bool{}
+	if hasHead && tiedByConfig {
+		// transformers ties the head to the embedding and ignores the saved
+		// copy; so do we.
+		used["lm_head.weight"] = true
+	}
 	var ws []Weight
-	add := func(hf, g string, role Role, rows, cols, permute int) error {
-		w := Weight{GGUFName: g, HFName: hf, Role: role, Rows: rows, Cols: cols, PermuteHeads: permute}
-		if err := c.checkWeight(&w); err != nil {
-			return err
-		}
-		used[hf] = true
-		if w.Packed {
-			used[hf+"_scale"] = true
-		}
-		ws = append(ws, w)
-		return nil
-	}
-	if err := add("model.embed_tokens.weight", "token_embd.weight", RoleEmbedding, vocab, hidden, 0); err != nil {
-		return err
-	}
-	for l := range cfg.NumHiddenLayers {
-		p := fmt.Sprintf("model.layers.%d.", l)
-		b := fmt.Sprintf("blk.%d.", l)
-		qPerm, kPerm := 0, 0
-		if a.PermuteQK {
-			qPerm, kPerm = cfg.NumAttentionHeads, cfg.NumKeyValueHeads
-		}
-		type spec struct {
-			hf         []string // accepted spellings
-			g          string
-			role       Role
-			rows, cols int
-			perm       int
-			want       bool
-		}
-		specs := []spec{
-			{[]string{"input_layernorm.weight"}, "attn_norm.weight", RoleNorm, 1, hidden, 0, true},
-			{[]string{"self_attn.q_proj.weight"}, "attn_q.weight", RoleProjection, qDim, hidden, qPerm, true},
-			{[]string{"self_attn.k_proj.weight"}, "attn_k.weight", RoleProjection, kvDim, hidden, kPerm, true},
-			{[]string{"self_attn.v_proj.weight"}, "attn_v.weight", RoleProjection, kvDim, hidden, 0, true},
-			{[]string{"self_attn.o_proj.weight"}, "attn_output.weight", RoleProjection, hidden, qDim, 0, true},
-			{[]string{"self_attn.attn_sub_norm.weight", "self_attn.inner_attn_ln.weight"}, "attn_sub_norm.weight", RoleNorm, 1, qDim, 0, a.SubNorms},
-			{[]string{"mlp.gate_proj.weight"}, "ffn_gate.weight", RoleProjection, ffn, hidden, 0, true},
-			{[]string{"mlp.up_proj.weight"}, "ffn_up.weight", RoleProjection, ffn, hidden, 0, true},
-			{[]string{"mlp.down_proj.weight"}, "ffn_down.weight", RoleProjection, hidden, ffn, 0, true},
-			{[]string{"post_attention_layernorm.weight"}, "ffn_norm.weight", RoleNorm, 1, hidden, 0, true},
-			{[]string{"mlp.ffn_sub_norm.weight", "mlp.ffn_layernorm.weight"}, "ffn_sub_norm.weight", RoleNorm, 1, ffn, 0, a.SubNorms},
-		}
-		for _, s := range specs {
-			if !s.want {
-				continue
-			}
-			hf := ""
-			for _, cand := range s.hf {
-				if _, ok := c.byName[p+cand]; ok {
-					hf = p + cand
+	for _, s := range layoutWeights(cfg, a, hasHead && !tiedByConfig) {
+		w := s.Weight
+		if _, ok := c.byName[w.HFName]; !ok {
+			for _, alt := range s.alt {
+				if _, ok := c.byName[alt]; ok {
+					w.HFName = alt
 					break
 				}
 			}
-			if hf == "" {
-				return fmt.Errorf("%s: tensor %s%s is missing (needed for %s%s)", c.Dir, p, strings.Join(s.hf, " or "+p), b, s.g)
-			}
-			if err := add(hf, b+s.g, s.role, s.rows, s.cols, s.perm); err != nil {
-				return err
-			}
 		}
-	}
-	if err := add("model.norm.weight", "output_norm.weight", RoleNorm, 1, hidden, 0); err != nil {
-		return err
-	}
-	tiedByConfig := cfg.TieWordEmbeddings != nil && *cfg.TieWordEmbeddings
-	if _, ok := c.byName["lm_head.weight"]; ok {
-		if tiedByConfig {
-			// transformers ties the head to the embedding and ignores the
-			// saved copy; so do we.
-			used["lm_head.weight"] = true
-		} else if err := add("lm_head.weight", "output.weight", RoleOutput, vocab, hidden, 0); err != nil {
+		if _, ok := c.byName[w.HFName]; !ok {
+			return fmt.Errorf("%s: tensor %s is missing (needed for %s)", c.Dir, strings.Join(append([]string{s.HFName}, s.alt...), " or "), w.GGUFName)
+		}
+		if err := c.checkWeight(&w); err != nil {
 			return err
 		}
+		used[w.HFName] = true
+		if w.Packed {
+			used[w.HFName+"_scale"] = true
+		}
+		ws = append(ws, w)
 	}
 	for _, t := range c.tensors {
 		if used[t.Name] || ignoredTensor(t.Name) {
