@@ -1,0 +1,88 @@
+package server
+
+import (
+	"context"
+	"sync"
+)
+
+// Finish reasons as OpenAI spells them.
+const (
+	finishStop   = "stop"   // end-of-generation token or a stop string
+	finishLength = "length" // max_tokens or the context length
+)
+
+// job is one admitted request as the scheduler sees it: what to evaluate,
+// how to sample, and where the text goes. Fields above the line are set
+// before submission and then only read; the rest belong to the scheduler.
+type job struct {
+	ctx       context.Context
+	prompt    []int32
+	maxTokens int
+	params    SamplingParams
+	stops     []string
+	out       *outbox
+
+	// scheduler state
+	slot      int
+	pos       int     // tokens already in the slot's KV cache
+	pending   []int32 // tokens to evaluate next: prompt rest, or the last sample
+	one       [1]int32
+	prefill   bool    // still reading the prompt
+	generated int
+	sampler   Sampler
+	dec       TextDecoder
+	stop      stopMatcher
+}
+
+// outbox carries a job's text from the scheduler to its HTTP handler
+// without ever blocking the scheduler: text accumulates under a lock and a
+// one-slot channel says "there is news".
+type outbox struct {
+	mu     sync.Mutex
+	text   []byte
+	done   bool
+	reason string
+	err    error
+	usage  Usage
+	notify chan struct{}
+}
+
+func newOutbox() *outbox { return &outbox{notify: make(chan struct{}, 1)} }
+
+func (o *outbox) signal() {
+	select {
+	case o.notify <- struct{}{}:
+	default:
+	}
+}
+
+// write appends generated text.
+func (o *outbox) write(s string) {
+	if s == "" {
+		return
+	}
+	o.mu.Lock()
+	o.text = append(o.text, s...)
+	o.mu.Unlock()
+	o.signal()
+}
+
+// finish records the end of the job: a finish reason, or an error.
+func (o *outbox) finish(reason string, err error, u Usage) {
+	o.mu.Lock()
+	if !o.done {
+		o.done, o.reason, o.err, o.usage = true, reason, err, u
+	}
+	o.mu.Unlock()
+	o.signal()
+}
+
+// take returns the text written since the last take and, once the job is
+// over, how it ended.
+func (o *outbox) take() (text string, done bool, reason string, err error, u Usage) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	text = string(o.text)
+	o.text = o.text[:0]
+	return text, o.done, o.reason, o.err, o.usage
+}
