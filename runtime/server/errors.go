@@ -9,9 +9,9 @@ import (
 // apiError is an error as OpenAI reports it, with the HTTP status it goes
 // out with. Client libraries turn this shape into their API error types.
 type apiError struct {
-	Status  int    `json:"-"`
-	Message string `json:"message"`
-	Type    string `json:"type"`
+	Status  int     `json:"-"`
+	Message string  `json:"message"`
+	Type    string  `json:"type"`
 	Param   *string `json:"param"`
 	Code    *string `json:"code"`
 }

@@ -145,8 +145,8 @@ type response struct {
 		} `json:"delta"`
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
-	Usage *usage   `json:"usage"`
-	Error *apiErr  `json:"error"`
+	Usage *usage  `json:"usage"`
+	Error *apiErr `json:"error"`
 }
 
 type apiErr struct {

@@ -27,7 +27,7 @@ type job struct {
 	pos       int     // tokens already in the slot's KV cache
 	pending   []int32 // tokens to evaluate next: prompt rest, or the last sample
 	one       [1]int32
-	prefill   bool    // still reading the prompt
+	prefill   bool // still reading the prompt
 	generated int
 	sampler   Sampler
 	dec       TextDecoder
