@@ -210,3 +210,19 @@ func denseBF16AVX2x2(w *byte, stride int, x *float32, ng int, out *[2]float32)
 //
 //go:noescape
 func denseQ80AVX2x2(w *byte, stride int, x *float32, ng int, out *[2]float32)
+
+// denseQ6KAVX2x2 computes, for two Q6_K rows stride bytes apart:
+//
+//	for r := 0; r < 2; r++ {
+//		var acc [32]float32
+//		for k := 0; k < 32*ng; k++ {
+//			acc[k%32] += float32(weight(w[r*stride:], k) * x[k])
+//		}
+//		out[r] = dotReduce(&acc)
+//	}
+//
+// with the products and sums rounded separately (no FMA), exactly as
+// denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
+//
+//go:noescape
+func denseQ6KAVX2x2(w *byte, stride int, x *float32, ng int, out *[2]float32)

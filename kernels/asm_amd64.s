@@ -144,6 +144,108 @@ DATA pack_perm8<>+24(SB)/4, $0x00000003
 DATA pack_perm8<>+28(SB)/4, $0x00000007
 GLOBL pack_perm8<>(SB), RODATA|NOPTR, $32
 
+DATA q6k_mask0f<>+0(SB)/1, $0x0f
+DATA q6k_mask0f<>+1(SB)/1, $0x0f
+DATA q6k_mask0f<>+2(SB)/1, $0x0f
+DATA q6k_mask0f<>+3(SB)/1, $0x0f
+DATA q6k_mask0f<>+4(SB)/1, $0x0f
+DATA q6k_mask0f<>+5(SB)/1, $0x0f
+DATA q6k_mask0f<>+6(SB)/1, $0x0f
+DATA q6k_mask0f<>+7(SB)/1, $0x0f
+DATA q6k_mask0f<>+8(SB)/1, $0x0f
+DATA q6k_mask0f<>+9(SB)/1, $0x0f
+DATA q6k_mask0f<>+10(SB)/1, $0x0f
+DATA q6k_mask0f<>+11(SB)/1, $0x0f
+DATA q6k_mask0f<>+12(SB)/1, $0x0f
+DATA q6k_mask0f<>+13(SB)/1, $0x0f
+DATA q6k_mask0f<>+14(SB)/1, $0x0f
+DATA q6k_mask0f<>+15(SB)/1, $0x0f
+DATA q6k_mask0f<>+16(SB)/1, $0x0f
+DATA q6k_mask0f<>+17(SB)/1, $0x0f
+DATA q6k_mask0f<>+18(SB)/1, $0x0f
+DATA q6k_mask0f<>+19(SB)/1, $0x0f
+DATA q6k_mask0f<>+20(SB)/1, $0x0f
+DATA q6k_mask0f<>+21(SB)/1, $0x0f
+DATA q6k_mask0f<>+22(SB)/1, $0x0f
+DATA q6k_mask0f<>+23(SB)/1, $0x0f
+DATA q6k_mask0f<>+24(SB)/1, $0x0f
+DATA q6k_mask0f<>+25(SB)/1, $0x0f
+DATA q6k_mask0f<>+26(SB)/1, $0x0f
+DATA q6k_mask0f<>+27(SB)/1, $0x0f
+DATA q6k_mask0f<>+28(SB)/1, $0x0f
+DATA q6k_mask0f<>+29(SB)/1, $0x0f
+DATA q6k_mask0f<>+30(SB)/1, $0x0f
+DATA q6k_mask0f<>+31(SB)/1, $0x0f
+GLOBL q6k_mask0f<>(SB), RODATA|NOPTR, $32
+
+DATA q6k_mask30<>+0(SB)/1, $0x30
+DATA q6k_mask30<>+1(SB)/1, $0x30
+DATA q6k_mask30<>+2(SB)/1, $0x30
+DATA q6k_mask30<>+3(SB)/1, $0x30
+DATA q6k_mask30<>+4(SB)/1, $0x30
+DATA q6k_mask30<>+5(SB)/1, $0x30
+DATA q6k_mask30<>+6(SB)/1, $0x30
+DATA q6k_mask30<>+7(SB)/1, $0x30
+DATA q6k_mask30<>+8(SB)/1, $0x30
+DATA q6k_mask30<>+9(SB)/1, $0x30
+DATA q6k_mask30<>+10(SB)/1, $0x30
+DATA q6k_mask30<>+11(SB)/1, $0x30
+DATA q6k_mask30<>+12(SB)/1, $0x30
+DATA q6k_mask30<>+13(SB)/1, $0x30
+DATA q6k_mask30<>+14(SB)/1, $0x30
+DATA q6k_mask30<>+15(SB)/1, $0x30
+DATA q6k_mask30<>+16(SB)/1, $0x30
+DATA q6k_mask30<>+17(SB)/1, $0x30
+DATA q6k_mask30<>+18(SB)/1, $0x30
+DATA q6k_mask30<>+19(SB)/1, $0x30
+DATA q6k_mask30<>+20(SB)/1, $0x30
+DATA q6k_mask30<>+21(SB)/1, $0x30
+DATA q6k_mask30<>+22(SB)/1, $0x30
+DATA q6k_mask30<>+23(SB)/1, $0x30
+DATA q6k_mask30<>+24(SB)/1, $0x30
+DATA q6k_mask30<>+25(SB)/1, $0x30
+DATA q6k_mask30<>+26(SB)/1, $0x30
+DATA q6k_mask30<>+27(SB)/1, $0x30
+DATA q6k_mask30<>+28(SB)/1, $0x30
+DATA q6k_mask30<>+29(SB)/1, $0x30
+DATA q6k_mask30<>+30(SB)/1, $0x30
+DATA q6k_mask30<>+31(SB)/1, $0x30
+GLOBL q6k_mask30<>(SB), RODATA|NOPTR, $32
+
+DATA q6k_bytes32<>+0(SB)/1, $0x20
+DATA q6k_bytes32<>+1(SB)/1, $0x20
+DATA q6k_bytes32<>+2(SB)/1, $0x20
+DATA q6k_bytes32<>+3(SB)/1, $0x20
+DATA q6k_bytes32<>+4(SB)/1, $0x20
+DATA q6k_bytes32<>+5(SB)/1, $0x20
+DATA q6k_bytes32<>+6(SB)/1, $0x20
+DATA q6k_bytes32<>+7(SB)/1, $0x20
+DATA q6k_bytes32<>+8(SB)/1, $0x20
+DATA q6k_bytes32<>+9(SB)/1, $0x20
+DATA q6k_bytes32<>+10(SB)/1, $0x20
+DATA q6k_bytes32<>+11(SB)/1, $0x20
+DATA q6k_bytes32<>+12(SB)/1, $0x20
+DATA q6k_bytes32<>+13(SB)/1, $0x20
+DATA q6k_bytes32<>+14(SB)/1, $0x20
+DATA q6k_bytes32<>+15(SB)/1, $0x20
+DATA q6k_bytes32<>+16(SB)/1, $0x20
+DATA q6k_bytes32<>+17(SB)/1, $0x20
+DATA q6k_bytes32<>+18(SB)/1, $0x20
+DATA q6k_bytes32<>+19(SB)/1, $0x20
+DATA q6k_bytes32<>+20(SB)/1, $0x20
+DATA q6k_bytes32<>+21(SB)/1, $0x20
+DATA q6k_bytes32<>+22(SB)/1, $0x20
+DATA q6k_bytes32<>+23(SB)/1, $0x20
+DATA q6k_bytes32<>+24(SB)/1, $0x20
+DATA q6k_bytes32<>+25(SB)/1, $0x20
+DATA q6k_bytes32<>+26(SB)/1, $0x20
+DATA q6k_bytes32<>+27(SB)/1, $0x20
+DATA q6k_bytes32<>+28(SB)/1, $0x20
+DATA q6k_bytes32<>+29(SB)/1, $0x20
+DATA q6k_bytes32<>+30(SB)/1, $0x20
+DATA q6k_bytes32<>+31(SB)/1, $0x20
+GLOBL q6k_bytes32<>(SB), RODATA|NOPTR, $32
+
 // func i2sDotVNNI4x1(w *byte, q *int8, nb int, out *[16]int32)
 // Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
 TEXT ·i2sDotVNNI4x1(SB), NOSPLIT, $0-32
@@ -1721,5 +1823,593 @@ group:
 	VMOVSHDUP    X0, X1
 	VADDSS       X1, X0, X0
 	VMOVSS       X0, 4(AX)
+	VZEROUPPER
+	RET
+
+// func denseQ6KAVX2x2(w *byte, stride int, x *float32, ng int, out *[2]float32)
+// Requires: AVX, AVX2, F16C
+TEXT ·denseQ6KAVX2x2(SB), NOSPLIT, $96-40
+	MOVQ    w+0(FP), AX
+	MOVQ    stride+8(FP), CX
+	MOVQ    x+16(FP), DX
+	MOVQ    ng+24(FP), BX
+	MOVQ    out+32(FP), SI
+	VMOVDQU q6k_mask0f<>+0(SB), Y0
+	VMOVDQU q6k_mask30<>+0(SB), Y1
+	VMOVDQU q6k_bytes32<>+0(SB), Y2
+
+	// row 0
+	MOVQ   AX, DI
+	MOVQ   DX, R8
+	MOVQ   BX, R9
+	SHRQ   $0x03, R9
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+
+superblock0:
+	// ds[i] = d * float32(scales[i])
+	VPBROADCASTW 208(DI), X7
+	VCVTPH2PS    X7, Y7
+	VPMOVSXBD    192(DI), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMOVUPS      Y8, 32(SP)
+	VPMOVSXBD    200(DI), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMOVUPS      Y8, 64(SP)
+	VMOVDQU      (DI), Y7
+	VMOVDQU      32(DI), Y8
+	VMOVDQU      128(DI), Y9
+
+	// half 0 group 0: q = low nibble | high pair << 4, minus 32
+	VPAND        Y0, Y7, Y10
+	VPSLLW       $0x04, Y9, Y11
+	VPAND        Y1, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       Y2, Y10, Y10
+	VMOVDQU      Y10, (SP)
+	VBROADCASTSS 32(SP), Y10
+	VPMOVSXBD    (SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       (R8), Y11, Y11
+	VADDPS       Y11, Y3, Y3
+	VPMOVSXBD    8(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       32(R8), Y11, Y11
+	VADDPS       Y11, Y4, Y4
+	VBROADCASTSS 36(SP), Y10
+	VPMOVSXBD    16(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       64(R8), Y11, Y11
+	VADDPS       Y11, Y5, Y5
+	VPMOVSXBD    24(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       96(R8), Y11, Y11
+	VADDPS       Y11, Y6, Y6
+
+	// half 0 group 1: q = low nibble | high pair << 4, minus 32
+	VPAND        Y0, Y8, Y10
+	VPSLLW       $0x02, Y9, Y11
+	VPAND        Y1, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       Y2, Y10, Y10
+	VMOVDQU      Y10, (SP)
+	VBROADCASTSS 40(SP), Y10
+	VPMOVSXBD    (SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       128(R8), Y11, Y11
+	VADDPS       Y11, Y3, Y3
+	VPMOVSXBD    8(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       160(R8), Y11, Y11
+	VADDPS       Y11, Y4, Y4
+	VBROADCASTSS 44(SP), Y10
+	VPMOVSXBD    16(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       192(R8), Y11, Y11
+	VADDPS       Y11, Y5, Y5
+	VPMOVSXBD    24(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       224(R8), Y11, Y11
+	VADDPS       Y11, Y6, Y6
+
+	// half 0 group 2: q = low nibble | high pair << 4, minus 32
+	VPSRLW       $0x04, Y7, Y7
+	VPAND        Y0, Y7, Y7
+	VPAND        Y1, Y9, Y10
+	VPOR         Y10, Y7, Y7
+	VPSUBB       Y2, Y7, Y7
+	VMOVDQU      Y7, (SP)
+	VBROADCASTSS 48(SP), Y7
+	VPMOVSXBD    (SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       256(R8), Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	VPMOVSXBD    8(SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       288(R8), Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	VBROADCASTSS 52(SP), Y7
+	VPMOVSXBD    16(SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       320(R8), Y10, Y10
+	VADDPS       Y10, Y5, Y5
+	VPMOVSXBD    24(SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       352(R8), Y10, Y10
+	VADDPS       Y10, Y6, Y6
+
+	// half 0 group 3: q = low nibble | high pair << 4, minus 32
+	VPSRLW       $0x04, Y8, Y7
+	VPAND        Y0, Y7, Y7
+	VPSRLW       $0x02, Y9, Y8
+	VPAND        Y1, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPSUBB       Y2, Y7, Y7
+	VMOVDQU      Y7, (SP)
+	VBROADCASTSS 56(SP), Y7
+	VPMOVSXBD    (SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       384(R8), Y8, Y8
+	VADDPS       Y8, Y3, Y3
+	VPMOVSXBD    8(SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       416(R8), Y8, Y8
+	VADDPS       Y8, Y4, Y4
+	VBROADCASTSS 60(SP), Y7
+	VPMOVSXBD    16(SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       448(R8), Y8, Y8
+	VADDPS       Y8, Y5, Y5
+	VPMOVSXBD    24(SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       480(R8), Y8, Y8
+	VADDPS       Y8, Y6, Y6
+	VMOVDQU      64(DI), Y7
+	VMOVDQU      96(DI), Y8
+	VMOVDQU      160(DI), Y9
+
+	// half 1 group 0: q = low nibble | high pair << 4, minus 32
+	VPAND        Y0, Y7, Y10
+	VPSLLW       $0x04, Y9, Y11
+	VPAND        Y1, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       Y2, Y10, Y10
+	VMOVDQU      Y10, (SP)
+	VBROADCASTSS 64(SP), Y10
+	VPMOVSXBD    (SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       512(R8), Y11, Y11
+	VADDPS       Y11, Y3, Y3
+	VPMOVSXBD    8(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       544(R8), Y11, Y11
+	VADDPS       Y11, Y4, Y4
+	VBROADCASTSS 68(SP), Y10
+	VPMOVSXBD    16(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       576(R8), Y11, Y11
+	VADDPS       Y11, Y5, Y5
+	VPMOVSXBD    24(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       608(R8), Y11, Y11
+	VADDPS       Y11, Y6, Y6
+
+	// half 1 group 1: q = low nibble | high pair << 4, minus 32
+	VPAND        Y0, Y8, Y10
+	VPSLLW       $0x02, Y9, Y11
+	VPAND        Y1, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       Y2, Y10, Y10
+	VMOVDQU      Y10, (SP)
+	VBROADCASTSS 72(SP), Y10
+	VPMOVSXBD    (SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       640(R8), Y11, Y11
+	VADDPS       Y11, Y3, Y3
+	VPMOVSXBD    8(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       672(R8), Y11, Y11
+	VADDPS       Y11, Y4, Y4
+	VBROADCASTSS 76(SP), Y10
+	VPMOVSXBD    16(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       704(R8), Y11, Y11
+	VADDPS       Y11, Y5, Y5
+	VPMOVSXBD    24(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       736(R8), Y11, Y11
+	VADDPS       Y11, Y6, Y6
+
+	// half 1 group 2: q = low nibble | high pair << 4, minus 32
+	VPSRLW       $0x04, Y7, Y7
+	VPAND        Y0, Y7, Y7
+	VPAND        Y1, Y9, Y10
+	VPOR         Y10, Y7, Y7
+	VPSUBB       Y2, Y7, Y7
+	VMOVDQU      Y7, (SP)
+	VBROADCASTSS 80(SP), Y7
+	VPMOVSXBD    (SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       768(R8), Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	VPMOVSXBD    8(SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       800(R8), Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	VBROADCASTSS 84(SP), Y7
+	VPMOVSXBD    16(SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       832(R8), Y10, Y10
+	VADDPS       Y10, Y5, Y5
+	VPMOVSXBD    24(SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       864(R8), Y10, Y10
+	VADDPS       Y10, Y6, Y6
+
+	// half 1 group 3: q = low nibble | high pair << 4, minus 32
+	VPSRLW       $0x04, Y8, Y7
+	VPAND        Y0, Y7, Y7
+	VPSRLW       $0x02, Y9, Y8
+	VPAND        Y1, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPSUBB       Y2, Y7, Y7
+	VMOVDQU      Y7, (SP)
+	VBROADCASTSS 88(SP), Y7
+	VPMOVSXBD    (SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       896(R8), Y8, Y8
+	VADDPS       Y8, Y3, Y3
+	VPMOVSXBD    8(SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       928(R8), Y8, Y8
+	VADDPS       Y8, Y4, Y4
+	VBROADCASTSS 92(SP), Y7
+	VPMOVSXBD    16(SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       960(R8), Y8, Y8
+	VADDPS       Y8, Y5, Y5
+	VPMOVSXBD    24(SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       992(R8), Y8, Y8
+	VADDPS       Y8, Y6, Y6
+	ADDQ         $0x000000d2, DI
+	ADDQ         $0x00000400, R8
+	DECQ         R9
+	JNZ          superblock0
+
+	// out[0] = dotReduce(acc)
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDPS       X3, X4, X4
+	VMOVHLPS     X4, X4, X3
+	VADDPS       X3, X4, X4
+	VMOVSHDUP    X4, X3
+	VADDSS       X3, X4, X4
+	VMOVSS       X4, (SI)
+
+	// row 1
+	LEAQ   (AX)(CX*1), AX
+	MOVQ   DX, CX
+	MOVQ   BX, DX
+	SHRQ   $0x03, DX
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+
+superblock1:
+	// ds[i] = d * float32(scales[i])
+	VPBROADCASTW 208(AX), X7
+	VCVTPH2PS    X7, Y7
+	VPMOVSXBD    192(AX), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMOVUPS      Y8, 32(SP)
+	VPMOVSXBD    200(AX), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMOVUPS      Y8, 64(SP)
+	VMOVDQU      (AX), Y7
+	VMOVDQU      32(AX), Y8
+	VMOVDQU      128(AX), Y9
+
+	// half 0 group 0: q = low nibble | high pair << 4, minus 32
+	VPAND        Y0, Y7, Y10
+	VPSLLW       $0x04, Y9, Y11
+	VPAND        Y1, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       Y2, Y10, Y10
+	VMOVDQU      Y10, (SP)
+	VBROADCASTSS 32(SP), Y10
+	VPMOVSXBD    (SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       (CX), Y11, Y11
+	VADDPS       Y11, Y3, Y3
+	VPMOVSXBD    8(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       32(CX), Y11, Y11
+	VADDPS       Y11, Y4, Y4
+	VBROADCASTSS 36(SP), Y10
+	VPMOVSXBD    16(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       64(CX), Y11, Y11
+	VADDPS       Y11, Y5, Y5
+	VPMOVSXBD    24(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       96(CX), Y11, Y11
+	VADDPS       Y11, Y6, Y6
+
+	// half 0 group 1: q = low nibble | high pair << 4, minus 32
+	VPAND        Y0, Y8, Y10
+	VPSLLW       $0x02, Y9, Y11
+	VPAND        Y1, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       Y2, Y10, Y10
+	VMOVDQU      Y10, (SP)
+	VBROADCASTSS 40(SP), Y10
+	VPMOVSXBD    (SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       128(CX), Y11, Y11
+	VADDPS       Y11, Y3, Y3
+	VPMOVSXBD    8(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       160(CX), Y11, Y11
+	VADDPS       Y11, Y4, Y4
+	VBROADCASTSS 44(SP), Y10
+	VPMOVSXBD    16(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       192(CX), Y11, Y11
+	VADDPS       Y11, Y5, Y5
+	VPMOVSXBD    24(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       224(CX), Y11, Y11
+	VADDPS       Y11, Y6, Y6
+
+	// half 0 group 2: q = low nibble | high pair << 4, minus 32
+	VPSRLW       $0x04, Y7, Y7
+	VPAND        Y0, Y7, Y7
+	VPAND        Y1, Y9, Y10
+	VPOR         Y10, Y7, Y7
+	VPSUBB       Y2, Y7, Y7
+	VMOVDQU      Y7, (SP)
+	VBROADCASTSS 48(SP), Y7
+	VPMOVSXBD    (SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       256(CX), Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	VPMOVSXBD    8(SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       288(CX), Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	VBROADCASTSS 52(SP), Y7
+	VPMOVSXBD    16(SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       320(CX), Y10, Y10
+	VADDPS       Y10, Y5, Y5
+	VPMOVSXBD    24(SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       352(CX), Y10, Y10
+	VADDPS       Y10, Y6, Y6
+
+	// half 0 group 3: q = low nibble | high pair << 4, minus 32
+	VPSRLW       $0x04, Y8, Y7
+	VPAND        Y0, Y7, Y7
+	VPSRLW       $0x02, Y9, Y8
+	VPAND        Y1, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPSUBB       Y2, Y7, Y7
+	VMOVDQU      Y7, (SP)
+	VBROADCASTSS 56(SP), Y7
+	VPMOVSXBD    (SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       384(CX), Y8, Y8
+	VADDPS       Y8, Y3, Y3
+	VPMOVSXBD    8(SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       416(CX), Y8, Y8
+	VADDPS       Y8, Y4, Y4
+	VBROADCASTSS 60(SP), Y7
+	VPMOVSXBD    16(SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       448(CX), Y8, Y8
+	VADDPS       Y8, Y5, Y5
+	VPMOVSXBD    24(SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       480(CX), Y8, Y8
+	VADDPS       Y8, Y6, Y6
+	VMOVDQU      64(AX), Y7
+	VMOVDQU      96(AX), Y8
+	VMOVDQU      160(AX), Y9
+
+	// half 1 group 0: q = low nibble | high pair << 4, minus 32
+	VPAND        Y0, Y7, Y10
+	VPSLLW       $0x04, Y9, Y11
+	VPAND        Y1, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       Y2, Y10, Y10
+	VMOVDQU      Y10, (SP)
+	VBROADCASTSS 64(SP), Y10
+	VPMOVSXBD    (SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       512(CX), Y11, Y11
+	VADDPS       Y11, Y3, Y3
+	VPMOVSXBD    8(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       544(CX), Y11, Y11
+	VADDPS       Y11, Y4, Y4
+	VBROADCASTSS 68(SP), Y10
+	VPMOVSXBD    16(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       576(CX), Y11, Y11
+	VADDPS       Y11, Y5, Y5
+	VPMOVSXBD    24(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       608(CX), Y11, Y11
+	VADDPS       Y11, Y6, Y6
+
+	// half 1 group 1: q = low nibble | high pair << 4, minus 32
+	VPAND        Y0, Y8, Y10
+	VPSLLW       $0x02, Y9, Y11
+	VPAND        Y1, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       Y2, Y10, Y10
+	VMOVDQU      Y10, (SP)
+	VBROADCASTSS 72(SP), Y10
+	VPMOVSXBD    (SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       640(CX), Y11, Y11
+	VADDPS       Y11, Y3, Y3
+	VPMOVSXBD    8(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       672(CX), Y11, Y11
+	VADDPS       Y11, Y4, Y4
+	VBROADCASTSS 76(SP), Y10
+	VPMOVSXBD    16(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       704(CX), Y11, Y11
+	VADDPS       Y11, Y5, Y5
+	VPMOVSXBD    24(SP), Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VMULPS       736(CX), Y11, Y11
+	VADDPS       Y11, Y6, Y6
+
+	// half 1 group 2: q = low nibble | high pair << 4, minus 32
+	VPSRLW       $0x04, Y7, Y7
+	VPAND        Y0, Y7, Y7
+	VPAND        Y1, Y9, Y10
+	VPOR         Y10, Y7, Y7
+	VPSUBB       Y2, Y7, Y7
+	VMOVDQU      Y7, (SP)
+	VBROADCASTSS 80(SP), Y7
+	VPMOVSXBD    (SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       768(CX), Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	VPMOVSXBD    8(SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       800(CX), Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	VBROADCASTSS 84(SP), Y7
+	VPMOVSXBD    16(SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       832(CX), Y10, Y10
+	VADDPS       Y10, Y5, Y5
+	VPMOVSXBD    24(SP), Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMULPS       864(CX), Y10, Y10
+	VADDPS       Y10, Y6, Y6
+
+	// half 1 group 3: q = low nibble | high pair << 4, minus 32
+	VPSRLW       $0x04, Y8, Y7
+	VPAND        Y0, Y7, Y7
+	VPSRLW       $0x02, Y9, Y8
+	VPAND        Y1, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPSUBB       Y2, Y7, Y7
+	VMOVDQU      Y7, (SP)
+	VBROADCASTSS 88(SP), Y7
+	VPMOVSXBD    (SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       896(CX), Y8, Y8
+	VADDPS       Y8, Y3, Y3
+	VPMOVSXBD    8(SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       928(CX), Y8, Y8
+	VADDPS       Y8, Y4, Y4
+	VBROADCASTSS 92(SP), Y7
+	VPMOVSXBD    16(SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       960(CX), Y8, Y8
+	VADDPS       Y8, Y5, Y5
+	VPMOVSXBD    24(SP), Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMULPS       992(CX), Y8, Y8
+	VADDPS       Y8, Y6, Y6
+	ADDQ         $0x000000d2, AX
+	ADDQ         $0x00000400, CX
+	DECQ         DX
+	JNZ          superblock1
+
+	// out[1] = dotReduce(acc)
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X0
+	VADDPS       X3, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, 4(SI)
 	VZEROUPPER
 	RET

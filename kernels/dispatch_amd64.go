@@ -106,13 +106,15 @@ func denseDot2(t DType, w *byte, stride int, x *float32, ng int, out *[2]float32
 		denseBF16AVX2x2(w, stride, x, ng, out)
 	case DQ8_0:
 		denseQ80AVX2x2(w, stride, x, ng, out)
+	case DQ6_K:
+		denseQ6KAVX2x2(w, stride, x, ng, out)
 	}
 }
 
 // denseRows runs the assembly on pairs of rows for the types it covers
 // when K is a multiple of 32, the reference otherwise.
 func denseRows(out []float32, w *Dense, x []float32, n, m0, m1 int) {
-	asm := useAVX2 && w.K%denseLane == 0 && w.Type != DQ6_K
+	asm := useAVX2 && w.K%denseLane == 0
 	if !asm || m1-m0 < 2 {
 		denseRowsGeneric(out, w, x, n, m0, m1)
 		return

@@ -84,20 +84,25 @@ func denseAVX2(name, typ string, groupBytes int) {
 	out := Load(Param("out"), GP64())
 	for r := 0; r < 2; r++ {
 		Commentf("out[%d] = dotReduce(acc[%d])", r, r)
-		a := acc[r]
-		VADDPS(a[2], a[0], a[0])
-		VADDPS(a[3], a[1], a[1])
-		VADDPS(a[1], a[0], a[0])
-		s := XMM()
-		VEXTRACTF128(U8(1), a[0], s)
-		VADDPS(a[0].AsX(), s, s)
-		t := XMM()
-		VMOVHLPS(s, s, t)
-		VADDPS(t, s, s)
-		VMOVSHDUP(s, t)
-		VADDSS(t, s, s)
-		VMOVSS(s, Mem{Base: out, Disp: 4 * r})
+		reduce32(acc[r], Mem{Base: out, Disp: 4 * r})
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// reduce32 stores dotReduce of the four 8-lane accumulators a (lanes 0-7,
+// 8-15, 16-23, 24-31): pairs i and i+16, then i+8, i+4, i+2, i+1.
+func reduce32(a [4]VecVirtual, dst Mem) {
+	VADDPS(a[2], a[0], a[0])
+	VADDPS(a[3], a[1], a[1])
+	VADDPS(a[1], a[0], a[0])
+	s := XMM()
+	VEXTRACTF128(U8(1), a[0], s)
+	VADDPS(a[0].AsX(), s, s)
+	t := XMM()
+	VMOVHLPS(s, s, t)
+	VADDPS(t, s, s)
+	VMOVSHDUP(s, t)
+	VADDSS(t, s, s)
+	VMOVSS(s, dst)
 }

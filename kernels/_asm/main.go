@@ -17,6 +17,7 @@ import (
 func main() {
 	ConstraintExpr("!purego")
 	consts()
+	q6kConsts()
 	for t := 1; t <= 4; t++ {
 		i2sVNNI(t)
 	}
@@ -30,6 +31,7 @@ func main() {
 	denseAVX2("denseF32AVX2x2", "F32", 128)
 	denseAVX2("denseBF16AVX2x2", "BF16", 64)
 	denseAVX2("denseQ80AVX2x2", "Q8_0", 34)
+	denseQ6KAVX2()
 	Generate()
 }
 

@@ -1,0 +1,90 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// BitNet-b1.58-2B-4T projection shapes (M×K): QKV/O, K/V, gate/up, down.
+var benchI2SShapes = [][2]int{{2560, 2560}, {640, 2560}, {6912, 2560}, {2560, 6912}}
+
+// benchPaths runs fn once per implementation this CPU offers. The pool has
+// GOMAXPROCS threads (set it with -cpu).
+func benchPaths(b *testing.B, fn func(b *testing.B, p *Pool)) {
+	p := NewPool(runtime.GOMAXPROCS(0))
+	defer p.Close()
+	for _, path := range testPaths(b) {
+		b.Run(path.name, func(b *testing.B) {
+			defer path.enable()()
+			fn(b, p)
+		})
+	}
+}
+
+func benchI2S(b *testing.B, n int) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, s := range benchI2SShapes {
+		m, k := s[0], s[1]
+		w := &I2S{M: m, K: k, Data: packI2S(randTernary(r, m*k)), Scale: 1}
+		var a QActs
+		a.Quantize(randFloats(r, n*k, 1), n, k)
+		out := make([]float32, n*m)
+		b.Run(fmt.Sprintf("%dx%d", m, k), func(b *testing.B) {
+			benchPaths(b, func(b *testing.B, p *Pool) {
+				b.SetBytes(int64(m * k / 4)) // weight bytes streamed per op
+				for b.Loop() {
+					MatMulI2S(p, out, w, &a)
+				}
+				sec := b.Elapsed().Seconds() / float64(b.N)
+				b.ReportMetric(float64(m*k*n)/sec/1e9, "Gweights/s")
+				b.ReportMetric(float64(n)/sec, "tok/s")
+			})
+		})
+	}
+}
+
+// BenchmarkMatVecI2S is decode: one token, memory bound.
+func BenchmarkMatVecI2S(b *testing.B) { benchI2S(b, 1) }
+
+// BenchmarkMatMulI2S is prompt processing: 128 tokens, compute bound.
+func BenchmarkMatMulI2S(b *testing.B) { benchI2S(b, 128) }
+
+// BenchmarkHead is the tied 128256×2560 output head for one token.
+func BenchmarkHead(b *testing.B) {
+	r := rand.New(rand.NewPCG(2, 2))
+	const m, k = 128256, 2560
+	x := randFloats(r, k, 1)
+	out := make([]float32, m)
+	for _, typ := range []DType{DF16, DQ8_0, DQ6_K} {
+		w := randDense(r, typ, m, k)
+		b.Run(typ.String(), func(b *testing.B) {
+			benchPaths(b, func(b *testing.B, p *Pool) {
+				b.SetBytes(int64(len(w.Data)))
+				for b.Loop() {
+					MatMulDense(p, out, w, x, 1)
+				}
+				sec := b.Elapsed().Seconds() / float64(b.N)
+				b.ReportMetric(float64(m*k)/sec/1e9, "Gweights/s")
+			})
+		})
+	}
+}
+
+// BenchmarkQuantizeActs is one token of the 2B-4T hidden size.
+func BenchmarkQuantizeActs(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 3))
+	for _, k := range []int{2560, 6912} {
+		x := randFloats(r, k, 3)
+		q := make([]int8, k)
+		b.Run(fmt.Sprint(k), func(b *testing.B) {
+			benchPaths(b, func(b *testing.B, _ *Pool) {
+				b.SetBytes(int64(4 * k))
+				for b.Loop() {
+					QuantizeActs(q, x)
+				}
+			})
+		})
+	}
+}
