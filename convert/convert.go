@@ -19,10 +19,9 @@ type Options struct {
 	// or gguf.F32. Its zero value is gguf.F32, so callers wanting I2_S must
 	// say so; ParseType maps the CLI names.
 	Type gguf.Type
-	// EmbedType stores token_embd (and an untied output head): gguf.F16,
-	// gguf.F32, gguf.Q8_0 or gguf.Q6_K; zero picks F32 for an F32 model and
-	// F16 otherwise. bitnet.cpp's --quant-embd corresponds to F16.
-	EmbedType gguf.Type
+	// EmbedType stores token_embd (and an untied output head); the zero
+	// value keeps F32 for an F32 model and F16 otherwise.
+	EmbedType EmbedType
 	// ArchName overrides general.architecture, e.g. "bitnet-25" for the
 	// older name of bitnet-b1.58.
 	ArchName string
@@ -77,7 +76,10 @@ func (c *Checkpoint) jobs(opts Options) (*modelParams, []job, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	etype := embedType(opts.EmbedType, opts.Type, cfg.HiddenSize)
+	etype, err := opts.EmbedType.ggmlType(opts.Type, cfg.HiddenSize)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := checkFloatType(etype, cfg.HiddenSize); err != nil {
 		return nil, nil, fmt.Errorf("token_embd: %w", err)
 	}

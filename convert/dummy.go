@@ -16,8 +16,12 @@ type DummyOptions struct {
 	// Size names the layout (see Layouts): "125M" … "100B", "2B-4T",
 	// "large", "3B", "llama3-8B", "falcon3-1B" … "falcon3-10B".
 	Size string
+	// Layout, when set, is used instead of Size: tests use it for tiny
+	// models of a real architecture.
+	Layout *Layout
 	// Type and EmbedType are as in Options (GGUF only).
-	Type, EmbedType gguf.Type
+	Type      gguf.Type
+	EmbedType EmbedType
 	// Seed fixes every weight: the same seed gives the same file.
 	Seed uint64
 	// TLParams overrides the TL1/TL2 tiling per [M, K] shape (GGUF only).
@@ -44,10 +48,18 @@ const (
 )
 
 // dummyModel resolves a layout into its config, architecture and tensors.
-func dummyModel(size string) (Layout, *Config, *Arch, []weightSpec, error) {
-	l, err := LookupLayout(size)
-	if err != nil {
-		return l, nil, nil, nil, err
+func dummyModel(opts DummyOptions) (Layout, *Config, *Arch, []weightSpec, error) {
+	var l Layout
+	if opts.Layout != nil {
+		l = *opts.Layout
+	} else {
+		var err error
+		if l, err = LookupLayout(opts.Size); err != nil {
+			return l, nil, nil, nil, err
+		}
+	}
+	if l.Vocab < builtinVocabSize() {
+		return l, nil, nil, nil, fmt.Errorf("layout %s: vocabulary of %d tokens is smaller than the built-in tokenizer's %d", l.Name, l.Vocab, builtinVocabSize())
 	}
 	cfg := l.config()
 	if err := cfg.validate(); err != nil {
@@ -65,7 +77,7 @@ func dummyModel(size string) (Layout, *Config, *Arch, []weightSpec, error) {
 // generated and written one at a time, so the size of the model is limited
 // by the disk, not the memory.
 func WriteDummyGGUF(ctx context.Context, path string, opts DummyOptions) error {
-	l, cfg, a, specs, err := dummyModel(opts.Size)
+	l, cfg, a, specs, err := dummyModel(opts)
 	if err != nil {
 		return err
 	}
@@ -77,7 +89,10 @@ func WriteDummyGGUF(ctx context.Context, path string, opts DummyOptions) error {
 	if err != nil {
 		return err
 	}
-	etype := embedType(opts.EmbedType, opts.Type, cfg.HiddenSize)
+	etype, err := opts.EmbedType.ggmlType(opts.Type, cfg.HiddenSize)
+	if err != nil {
+		return err
+	}
 	if err := checkFloatType(etype, cfg.HiddenSize); err != nil {
 		return fmt.Errorf("token_embd: %w", err)
 	}

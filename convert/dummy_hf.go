@@ -30,7 +30,7 @@ type hfTensor struct {
 // projections with opts.Packed), which Convert and OpenCheckpoint accept.
 // Each file is written atomically and streamed, so any size fits in memory.
 func WriteDummyHF(ctx context.Context, dir string, opts DummyOptions) error {
-	l, cfg, a, specs, err := dummyModel(opts.Size)
+	l, cfg, a, specs, err := dummyModel(opts)
 	if err != nil {
 		return err
 	}

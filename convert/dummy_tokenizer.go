@@ -254,6 +254,9 @@ func (t *dummyTokenizer) tokenizerConfigJSON() ([]byte, error) {
 	}, "", " ")
 }
 
+// builtinVocabSize is the number of tokens of the built-in tokenizer.
+func builtinVocabSize() int { return len(builtinTokenizer().vocab) }
+
 // dummyGeneration is the generation_config of dummy models: generation
 // stops at <|eot_id|> or <|end_of_text|>.
 func dummyGeneration() *GenerationConfig {

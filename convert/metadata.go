@@ -45,35 +45,60 @@ func ParseType(s string) (gguf.Type, error) {
 	return 0, fmt.Errorf("unknown output type %q (want i2_s, tl1, tl2, f16 or f32)", s)
 }
 
-// ParseEmbedType maps an --embed-type name (f16, q8_0, q6_k, f32) to a ggml
-// type; "" means the default for the output type.
-func ParseEmbedType(s string) (gguf.Type, error) {
+// EmbedType selects how token_embd (and an untied output head) is stored.
+// Its zero value, EmbedDefault, keeps F32 for an F32 model and F16
+// otherwise (what llama-quantize leaves them as).
+type EmbedType int
+
+// Embedding storage choices. EmbedF16 is what bitnet.cpp's --quant-embd
+// gives.
+const (
+	EmbedDefault EmbedType = iota
+	EmbedF16
+	EmbedF32
+	EmbedQ8_0
+	EmbedQ6_K
+)
+
+// ParseEmbedType maps an --embed-type name (f16, q8_0, q6_k, f32; "" for
+// the default) to an EmbedType.
+func ParseEmbedType(s string) (EmbedType, error) {
 	switch strings.ToLower(s) {
 	case "":
-		return 0, nil
+		return EmbedDefault, nil
 	case "f16":
-		return gguf.F16, nil
+		return EmbedF16, nil
 	case "f32":
-		return gguf.F32, nil
+		return EmbedF32, nil
 	case "q8_0":
-		return gguf.Q8_0, nil
+		return EmbedQ8_0, nil
 	case "q6_k":
-		return gguf.Q6_K, nil
+		return EmbedQ6_K, nil
 	}
 	return 0, fmt.Errorf("unknown embedding type %q (want f16, q8_0, q6_k or f32)", s)
 }
 
-// embedType decides the storage of token_embd and output: the requested
-// type, or F32 for an F32 model and F16 otherwise (what llama-quantize
-// leaves them as). Like llama-quantize, a K-quant that the row length cannot
-// carry falls back to Q8_0, and Q8_0 to F16.
-func embedType(requested, model gguf.Type, cols int) gguf.Type {
-	t := requested
-	if t == 0 {
+// ggmlType decides the storage type for a model of type model whose rows
+// have cols elements. Like llama-quantize, a K-quant that the row length
+// cannot carry falls back to Q8_0, and Q8_0 to F16.
+func (e EmbedType) ggmlType(model gguf.Type, cols int) (gguf.Type, error) {
+	var t gguf.Type
+	switch e {
+	case EmbedDefault:
 		if model == gguf.F32 {
-			return gguf.F32
+			return gguf.F32, nil
 		}
-		return gguf.F16
+		return gguf.F16, nil
+	case EmbedF16:
+		return gguf.F16, nil
+	case EmbedF32:
+		return gguf.F32, nil
+	case EmbedQ8_0:
+		t = gguf.Q8_0
+	case EmbedQ6_K:
+		t = gguf.Q6_K
+	default:
+		return 0, fmt.Errorf("invalid EmbedType %d", int(e))
 	}
 	if t == gguf.Q6_K && checkFloatType(t, cols) != nil {
 		t = gguf.Q8_0
@@ -81,7 +106,7 @@ func embedType(requested, model gguf.Type, cols int) gguf.Type {
 	if t == gguf.Q8_0 && checkFloatType(t, cols) != nil {
 		t = gguf.F16
 	}
-	return t
+	return t, nil
 }
 
 // modelParams are the hyperparameters written as {arch}.* metadata.

@@ -163,10 +163,8 @@ func writeJobs(ctx context.Context, path string, kv []gguf.KV, jobs []job, po pi
 		if j.prepare == nil {
 			specs[i].Write = func(w io.Writer) error {
 				cw := &countingWriter{w: w, report: report}
-				if err := j.stream(gctx, cw, workers); err != nil {
-					return fmt.Errorf("tensor %s: %w", j.name, err)
-				}
-				return nil
+				// gguf names the tensor in its error.
+				return j.stream(gctx, cw, workers)
 			}
 			continue
 		}

@@ -1,0 +1,287 @@
+package convert
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/bitnet-go/bitnet/gguf"
+	"github.com/bitnet-go/bitnet/quantize"
+)
+
+func writeTinyGGUF(t *testing.T, l Layout, opts DummyOptions) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), l.Name+".gguf")
+	opts.Layout = &l
+	if err := WriteDummyGGUF(context.Background(), path, opts); err != nil {
+		t.Fatalf("WriteDummyGGUF(%s, %s): %v", l.Name, opts.Type, err)
+	}
+	return path
+}
+
+// decodeTernary unpacks a ternary tensor of a GGUF written by us.
+func decodeTernary(t *testing.T, f *gguf.File, ti *gguf.TensorInfo) ([]int8, float32) {
+	t.Helper()
+	k, m := int(ti.Shape[0]), int(ti.Shape[1])
+	codes := make([]int8, k*m)
+	var scale float32
+	var err error
+	switch ti.Type {
+	case gguf.I2_S:
+		scale, err = quantize.UnpackI2S(codes, ti.Data, m, k)
+	case gguf.TL1, gguf.TL2:
+		v, ok := f.Get(TLShapeKey(m, k))
+		if !ok {
+			t.Fatalf("%s: no %s", ti.Name, TLShapeKey(m, k))
+		}
+		a := v.(gguf.Array).Values.([]uint32)
+		p := quantize.TLParams{BM: int(a[0]), BK: int(a[1]), Bm: int(a[2])}
+		if ti.Type == gguf.TL1 {
+			scale, err = quantize.UnpackTL1(codes, ti.Data, m, k, p)
+		} else {
+			scale, err = quantize.UnpackTL2(codes, ti.Data, m, k, p)
+		}
+	default:
+		t.Fatalf("%s: %s is not ternary", ti.Name, ti.Type)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", ti.Name, err)
+	}
+	return codes, scale
+}
+
+func TestWriteDummyGGUF(t *testing.T) {
+	for _, l := range []Layout{tinyB158, tinySilu, tinyLlama} {
+		for _, typ := range []gguf.Type{gguf.I2_S, gguf.TL1, gguf.TL2, gguf.F16, gguf.F32} {
+			t.Run(l.Name+"/"+typ.String(), func(t *testing.T) {
+				path := writeTinyGGUF(t, l, DummyOptions{Type: typ, Seed: 1})
+				f, err := gguf.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				_, _, a, specs, err := dummyModel(DummyOptions{Layout: &l})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f.Arch() != a.Name || len(f.Tensors) != len(specs) {
+					t.Fatalf("arch %q with %d tensors, want %q with %d", f.Arch(), len(f.Tensors), a.Name, len(specs))
+				}
+				if ft, _ := f.Uint("general.file_type"); ft != uint64(must(FileType(typ))) {
+					t.Errorf("general.file_type %d", ft)
+				}
+				if v, _ := f.Uint(a.Name + ".vocab_size"); v != uint64(l.Vocab) {
+					t.Errorf("vocab_size %d", v)
+				}
+				if toks, _ := f.Strings("tokenizer.ggml.tokens"); len(toks) != l.Vocab {
+					t.Errorf("%d tokens", len(toks))
+				}
+				for i, s := range specs {
+					ti := &f.Tensors[i]
+					if ti.Name != s.GGUFName || !reflect.DeepEqual(ti.Shape, s.GGMLShape()) {
+						t.Fatalf("tensor %d: %s %v, want %s %v", i, ti.Name, ti.Shape, s.GGUFName, s.GGMLShape())
+					}
+					if s.Role != RoleProjection || !typ.IsTernary() {
+						continue
+					}
+					codes, scale := decodeTernary(t, f, ti)
+					if want := dummyScale(s.Cols); scale != want {
+						t.Errorf("%s: scale %v, want %v", ti.Name, scale, want)
+					}
+					var hist [3]int
+					for _, c := range codes {
+						hist[c+1]++
+					}
+					for v, n := range hist {
+						if n < len(codes)/4 {
+							t.Errorf("%s: code %d appears %d times in %d", ti.Name, v-1, n, len(codes))
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestWriteDummyGGUFDeterministic(t *testing.T) {
+	read := func(p string) []byte {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	a := read(writeTinyGGUF(t, tinyB158, DummyOptions{Type: gguf.I2_S, Seed: 5, Workers: 1}))
+	b := read(writeTinyGGUF(t, tinyB158, DummyOptions{Type: gguf.I2_S, Seed: 5, Workers: 3, MemoryBudget: 1}))
+	c := read(writeTinyGGUF(t, tinyB158, DummyOptions{Type: gguf.I2_S, Seed: 6}))
+	if !bytes.Equal(a, b) {
+		t.Error("same seed, different files")
+	}
+	if bytes.Equal(a, c) {
+		t.Error("different seeds, same file")
+	}
+}
+
+func TestDummyEmbedTypes(t *testing.T) {
+	cases := map[EmbedType]gguf.Type{EmbedDefault: gguf.F16, EmbedF16: gguf.F16, EmbedF32: gguf.F32, EmbedQ8_0: gguf.Q8_0, EmbedQ6_K: gguf.Q6_K}
+	for e, et := range cases {
+		f, err := gguf.Open(writeTinyGGUF(t, tinyLlama, DummyOptions{Type: gguf.I2_S, EmbedType: e}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"token_embd.weight", "output.weight"} {
+			if ti, _ := f.Tensor(name); ti == nil || ti.Type != et {
+				t.Errorf("EmbedType %d: %s is not %s", e, name, et)
+			}
+		}
+		f.Close()
+	}
+}
+
+func TestLayouts(t *testing.T) {
+	for _, name := range Layouts() {
+		_, cfg, _, specs, err := dummyModel(DummyOptions{Size: name})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		for _, s := range specs {
+			if s.Role == RoleProjection && (s.Rows*s.Cols)%128 != 0 {
+				t.Errorf("%s: %s has %d×%d weights, not whole I2_S blocks", name, s.GGUFName, s.Rows, s.Cols)
+			}
+		}
+		if cfg.VocabSize < builtinVocabSize() {
+			t.Errorf("%s: vocabulary %d", name, cfg.VocabSize)
+		}
+	}
+	if _, err := LookupLayout("2b-4t"); err != nil {
+		t.Error(err)
+	}
+	if _, err := LookupLayout("42B"); err == nil || !strings.Contains(err.Error(), "125M") {
+		t.Errorf("unknown size: %v", err)
+	}
+}
+
+func TestDummyHFRoundTrip(t *testing.T) {
+	cases := []struct {
+		layout Layout
+		opts   DummyOptions
+	}{
+		{tinyB158, DummyOptions{}},
+		{tinySilu, DummyOptions{MaxShardBytes: 200 << 10}},
+		{tinyLlama, DummyOptions{Packed: true}},
+		{tinyB158, DummyOptions{Packed: true}},
+	}
+	for _, c := range cases {
+		name := c.layout.Name
+		if c.opts.Packed {
+			name += "-packed"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := writeTinyHF(t, c.layout, c.opts)
+			ck, err := OpenCheckpoint(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ck.Close()
+			if got, want := ck.Tied(), c.layout.Tied; got != want {
+				t.Errorf("Tied() = %v, want %v", got, want)
+			}
+			for _, w := range ck.Weights() {
+				if w.Role != RoleProjection {
+					continue
+				}
+				if w.Packed != c.opts.Packed {
+					t.Errorf("%s: packed %v", w.HFName, w.Packed)
+				}
+				tw, err := ck.Ternary(w.HFName)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.opts.Packed {
+					// weight_scale went through bf16, and bitlinear stores its
+					// inverse: agree to bf16 precision.
+					if want := dummyScale(w.Cols); math.Abs(float64(tw.Scale/want-1)) > 1.0/128 {
+						t.Errorf("%s: scale %v, want ≈ %v", w.HFName, tw.Scale, want)
+					}
+				}
+			}
+			vocab, err := ck.Vocab("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			builtin, err := dummyVocab(ck.Config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(vocab.KV(), builtin.KV()) {
+				t.Error("the checkpoint's tokenizer metadata differs from the dummy GGUF's")
+			}
+			out := filepath.Join(t.TempDir(), "out.gguf")
+			if err := ck.WriteGGUF(context.Background(), out, vocab, Options{Type: gguf.TL2}); err != nil {
+				t.Fatal(err)
+			}
+			f, err := gguf.Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			// Every TL2 tensor decodes to Ternary's codes (q and k permuted
+			// for llama).
+			for _, w := range ck.Weights() {
+				if w.Role != RoleProjection {
+					continue
+				}
+				ti, _ := f.Tensor(w.GGUFName)
+				codes, scale := decodeTernary(t, f, ti)
+				tw, _ := ck.Ternary(w.HFName)
+				want := tw.T
+				if w.PermuteHeads > 0 {
+					want = make([]int8, len(tw.T))
+					if err := permuteRows(want, tw.T, w.Rows, w.Cols, w.PermuteHeads); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if !bytes.Equal(int8Bytes(codes), int8Bytes(want)) || scale != tw.Scale {
+					t.Errorf("%s: TL2 round trip differs (scale %v vs %v)", w.GGUFName, scale, tw.Scale)
+				}
+			}
+		})
+	}
+}
+
+func int8Bytes(c []int8) []byte {
+	b := make([]byte, len(c))
+	for i, v := range c {
+		b[i] = byte(v)
+	}
+	return b
+}
+
+func TestShardsWithoutIndex(t *testing.T) {
+	dir := copyDir(t, writeTinyHF(t, tinySilu, DummyOptions{MaxShardBytes: 200 << 10}))
+	if err := os.Remove(filepath.Join(dir, "model.safetensors.index.json")); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := OpenCheckpoint(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck.Close()
+	os.Remove(filepath.Join(dir, "model-00003-of-"+shardCount(t, dir)+".safetensors"))
+	if _, err := OpenCheckpoint(dir); err == nil || !strings.Contains(err.Error(), "model-00003-of-") {
+		t.Errorf("missing shard: %v", err)
+	}
+}
