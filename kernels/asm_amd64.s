@@ -247,19 +247,22 @@ DATA q6k_bytes32<>+31(SB)/1, $0x20
 GLOBL q6k_bytes32<>(SB), RODATA|NOPTR, $32
 
 // func i2sDotVNNI4x1(w *byte, q *int8, nb int, out *[16]int32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, MMX+
 TEXT ·i2sDotVNNI4x1(SB), NOSPLIT, $0-32
 	MOVQ w+0(FP), AX
 	MOVQ q+8(FP), CX
 	MOVQ nb+16(FP), DX
 
 	// rs = bytes per row, ts = bytes per token
-	MOVQ            DX, BX
-	SHLQ            $0x05, BX
-	LEAQ            (BX)(BX*2), SI
-	MOVQ            DX, DI
-	SHLQ            $0x07, DI
-	LEAQ            (DI)(DI*2), DI
+	MOVQ DX, BX
+	SHLQ $0x05, BX
+	LEAQ (BX)(BX*2), SI
+	MOVQ DX, DI
+	SHLQ $0x07, DI
+	LEAQ (DI)(DI*2), DI
+
+	// pf runs over the next 4 rows, 128 bytes per block, to prefetch them
+	LEAQ            (AX)(BX*4), DI
 	VMOVDQU64       i2s_srlv01<>+0(SB), Z0
 	VMOVDQU64       i2s_srlv23<>+0(SB), Z1
 	VBROADCASTI64X4 i2s_mask03<>+0(SB), Z2
@@ -269,6 +272,10 @@ TEXT ·i2sDotVNNI4x1(SB), NOSPLIT, $0-32
 	VPXORD          Z6, Z6, Z6
 
 block:
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000080, DI
+
 	// act[t] = the 128 activations of token t for this block, as two zmm
 	VMOVDQU64 (CX), Z7
 	VMOVDQU64 64(CX), Z8
@@ -361,19 +368,22 @@ block:
 	RET
 
 // func i2sDotVNNI4x2(w *byte, q *int8, nb int, out *[16]int32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, MMX+
 TEXT ·i2sDotVNNI4x2(SB), NOSPLIT, $0-32
 	MOVQ w+0(FP), AX
 	MOVQ q+8(FP), CX
 	MOVQ nb+16(FP), DX
 
 	// rs = bytes per row, ts = bytes per token
-	MOVQ            DX, BX
-	SHLQ            $0x05, BX
-	LEAQ            (BX)(BX*2), SI
-	MOVQ            DX, DI
-	SHLQ            $0x07, DI
-	LEAQ            (DI)(DI*2), R8
+	MOVQ DX, BX
+	SHLQ $0x05, BX
+	LEAQ (BX)(BX*2), SI
+	MOVQ DX, DI
+	SHLQ $0x07, DI
+	LEAQ (DI)(DI*2), R8
+
+	// pf runs over the next 4 rows, 128 bytes per block, to prefetch them
+	LEAQ            (AX)(BX*4), R8
 	VMOVDQU64       i2s_srlv01<>+0(SB), Z0
 	VMOVDQU64       i2s_srlv23<>+0(SB), Z1
 	VBROADCASTI64X4 i2s_mask03<>+0(SB), Z2
@@ -387,6 +397,10 @@ TEXT ·i2sDotVNNI4x2(SB), NOSPLIT, $0-32
 	VPXORD          Z10, Z10, Z10
 
 block:
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       $0x00000080, R8
+
 	// act[t] = the 128 activations of token t for this block, as two zmm
 	VMOVDQU64 (CX), Z11
 	VMOVDQU64 64(CX), Z12
@@ -533,19 +547,22 @@ block:
 	RET
 
 // func i2sDotVNNI4x3(w *byte, q *int8, nb int, out *[16]int32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, MMX+
 TEXT ·i2sDotVNNI4x3(SB), NOSPLIT, $0-32
 	MOVQ w+0(FP), AX
 	MOVQ q+8(FP), CX
 	MOVQ nb+16(FP), DX
 
 	// rs = bytes per row, ts = bytes per token
-	MOVQ            DX, BX
-	SHLQ            $0x05, BX
-	LEAQ            (BX)(BX*2), SI
-	MOVQ            DX, DI
-	SHLQ            $0x07, DI
-	LEAQ            (DI)(DI*2), R8
+	MOVQ DX, BX
+	SHLQ $0x05, BX
+	LEAQ (BX)(BX*2), SI
+	MOVQ DX, DI
+	SHLQ $0x07, DI
+	LEAQ (DI)(DI*2), R8
+
+	// pf runs over the next 4 rows, 128 bytes per block, to prefetch them
+	LEAQ            (AX)(BX*4), R8
 	VMOVDQU64       i2s_srlv01<>+0(SB), Z0
 	VMOVDQU64       i2s_srlv23<>+0(SB), Z1
 	VBROADCASTI64X4 i2s_mask03<>+0(SB), Z2
@@ -563,6 +580,10 @@ TEXT ·i2sDotVNNI4x3(SB), NOSPLIT, $0-32
 	VPXORD          Z14, Z14, Z14
 
 block:
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       $0x00000080, R8
+
 	// act[t] = the 128 activations of token t for this block, as two zmm
 	VMOVDQU64 (CX), Z15
 	VMOVDQU64 64(CX), Z16
@@ -763,19 +784,22 @@ block:
 	RET
 
 // func i2sDotVNNI4x4(w *byte, q *int8, nb int, out *[16]int32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, MMX+
 TEXT ·i2sDotVNNI4x4(SB), NOSPLIT, $0-32
 	MOVQ w+0(FP), AX
 	MOVQ q+8(FP), CX
 	MOVQ nb+16(FP), DX
 
 	// rs = bytes per row, ts = bytes per token
-	MOVQ            DX, BX
-	SHLQ            $0x05, BX
-	LEAQ            (BX)(BX*2), SI
-	MOVQ            DX, DI
-	SHLQ            $0x07, DI
-	LEAQ            (DI)(DI*2), R8
+	MOVQ DX, BX
+	SHLQ $0x05, BX
+	LEAQ (BX)(BX*2), SI
+	MOVQ DX, DI
+	SHLQ $0x07, DI
+	LEAQ (DI)(DI*2), R8
+
+	// pf runs over the next 4 rows, 128 bytes per block, to prefetch them
+	LEAQ            (AX)(BX*4), R9
 	VMOVDQU64       i2s_srlv01<>+0(SB), Z0
 	VMOVDQU64       i2s_srlv23<>+0(SB), Z1
 	VBROADCASTI64X4 i2s_mask03<>+0(SB), Z2
@@ -797,6 +821,10 @@ TEXT ·i2sDotVNNI4x4(SB), NOSPLIT, $0-32
 	VPXORD          Z18, Z18, Z18
 
 block:
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       $0x00000080, R9
+
 	// act[t] = the 128 activations of token t for this block, as two zmm
 	VMOVDQU64 (CX), Z19
 	VMOVDQU64 64(CX), Z20
@@ -1051,7 +1079,7 @@ block:
 	RET
 
 // func i2sDotAVX24x1(w *byte, q *int8, nb int, out *[16]int32)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, MMX+
 TEXT ·i2sDotAVX24x1(SB), NOSPLIT, $0-32
 	MOVQ    w+0(FP), AX
 	MOVQ    q+8(FP), CX
@@ -1061,6 +1089,7 @@ TEXT ·i2sDotAVX24x1(SB), NOSPLIT, $0-32
 	LEAQ    (BX)(BX*2), SI
 	MOVQ    DX, DI
 	SHLQ    $0x07, DI
+	LEAQ    (AX)(BX*4), DI
 	VMOVDQU i2s_mask03<>+0(SB), Y0
 	VMOVDQU i2s_ones16<>+0(SB), Y1
 	VPXOR   Y2, Y2, Y2
@@ -1069,6 +1098,10 @@ TEXT ·i2sDotAVX24x1(SB), NOSPLIT, $0-32
 	VPXOR   Y5, Y5, Y5
 
 block:
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000080, DI
+
 	// row 0: c[g] = codes of group g
 	VMOVDQU    (AX), Y9
 	VPSRLW     $0x06, Y9, Y6
@@ -1189,7 +1222,7 @@ block:
 	RET
 
 // func i2sDotAVX24x2(w *byte, q *int8, nb int, out *[16]int32)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, MMX+
 TEXT ·i2sDotAVX24x2(SB), NOSPLIT, $0-32
 	MOVQ    w+0(FP), AX
 	MOVQ    q+8(FP), CX
@@ -1199,6 +1232,7 @@ TEXT ·i2sDotAVX24x2(SB), NOSPLIT, $0-32
 	LEAQ    (BX)(BX*2), SI
 	MOVQ    DX, DI
 	SHLQ    $0x07, DI
+	LEAQ    (AX)(BX*4), R8
 	VMOVDQU i2s_mask03<>+0(SB), Y0
 	VMOVDQU i2s_ones16<>+0(SB), Y1
 	VPXOR   Y2, Y2, Y2
@@ -1211,6 +1245,10 @@ TEXT ·i2sDotAVX24x2(SB), NOSPLIT, $0-32
 	VPXOR   Y9, Y9, Y9
 
 block:
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       $0x00000080, R8
+
 	// row 0: c[g] = codes of group g
 	VMOVDQU    (AX), Y13
 	VPSRLW     $0x06, Y13, Y10

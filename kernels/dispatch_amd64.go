@@ -31,8 +31,7 @@ func quantizeActs(q []int8, x []float32) float32 {
 		return quantizeActsGeneric(q, x)
 	}
 	q = q[:len(x)]
-	m := max(absMaxAVX2(&x[0], n), absMaxGeneric(x[n:]))
-	s := actScale(m)
+	s := actScale(absMax(x))
 	if useVNNI {
 		quantRowAVX512(&q[0], &x[0], n, s)
 	} else {
@@ -40,6 +39,15 @@ func quantizeActs(q []int8, x []float32) float32 {
 	}
 	quantizeRowGeneric(q[n:], x[n:], s)
 	return s
+}
+
+// absMax is max|x| with the vector loop on the largest multiple of 32.
+func absMax(x []float32) float32 {
+	n := len(x) &^ 31
+	if !useAVX2 || n == 0 {
+		return absMaxGeneric(x)
+	}
+	return max(absMaxAVX2(&x[0], n), absMaxGeneric(x[n:]))
 }
 
 // i2sDot4 calls the 4-row kernel for t tokens. Direct calls (not a table

@@ -6,6 +6,8 @@ package kernels
 
 func quantizeActs(q []int8, x []float32) float32 { return quantizeActsGeneric(q, x) }
 
+func absMax(x []float32) float32 { return absMaxGeneric(x) }
+
 func i2sRows(out []float32, w *I2S, a *QActs, qsum []int32, m0, m1 int) {
 	i2sRowsGeneric(out, w, a, qsum, m0, m1)
 }

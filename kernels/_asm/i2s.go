@@ -53,6 +53,9 @@ func i2sVNNI(T int) {
 	SHLQ(U8(7), ts)
 	ts3 := times3(ts)
 
+	Comment("pf runs over the next 4 rows, 128 bytes per block, to prefetch them")
+	pf := GP64()
+	LEAQ(Mem{Base: w, Index: rs, Scale: 4}, pf)
 	s01, s23, m3 := ZMM(), ZMM(), ZMM()
 	VMOVDQU64(srlv01, s01)
 	VMOVDQU64(srlv23, s23)
@@ -66,6 +69,9 @@ func i2sVNNI(T int) {
 	}
 
 	Label("block")
+	PREFETCHT0(Mem{Base: pf})
+	PREFETCHT0(Mem{Base: pf, Disp: 64})
+	ADDQ(U32(4*blockBytes), pf)
 	Comment("act[t] = the 128 activations of token t for this block, as two zmm")
 	var act [4][2]VecVirtual
 	for t := 0; t < T; t++ {
@@ -140,6 +146,8 @@ func i2sAVX2(T int) {
 	MOVQ(nb, ts)
 	SHLQ(U8(7), ts)
 
+	pf := GP64()
+	LEAQ(Mem{Base: w, Index: rs, Scale: 4}, pf)
 	m3, ones := YMM(), YMM()
 	VMOVDQU(mask03, m3)
 	VMOVDQU(ones16, ones)
@@ -152,6 +160,9 @@ func i2sAVX2(T int) {
 	}
 
 	Label("block")
+	PREFETCHT0(Mem{Base: pf})
+	PREFETCHT0(Mem{Base: pf, Disp: 64})
+	ADDQ(U32(4*blockBytes), pf)
 	for r := 0; r < 4; r++ {
 		Commentf("row %d: c[g] = codes of group g", r)
 		var c [4]VecVirtual
