@@ -153,7 +153,7 @@ func randomTernaryJob(w Weight, typ gguf.Type, tl quantize.TLParams, seed uint64
 	scale := dummyScale(w.Cols)
 	cost := int64(size)
 	if typ != gguf.I2_S {
-		cost += int64(n)
+		cost += int64(n) + int64(n/4)
 		if !typ.IsTernary() {
 			cost += 4 * int64(n)
 		}
@@ -162,12 +162,21 @@ func randomTernaryJob(w Weight, typ gguf.Type, tl quantize.TLParams, seed uint64
 		name: w.GGUFName, typ: typ, shape: shape, cost: cost,
 		prepare: func(ctx context.Context, sc *scratch) ([]byte, error) {
 			r := streamRNG(seed, w.GGUFName, 0)
-			out := make([]byte, size)
 			if typ == gguf.I2_S {
+				out := make([]byte, size)
 				return out, fillI2S(out, r, n, scale)
 			}
+			// Other types hold the same codes as the I2_S file of the same
+			// seed, so outputs can be compared across types.
+			i2s := make([]byte, n/4+gguf.BitnetTailBytes)
+			if err := fillI2S(i2s, r, n, scale); err != nil {
+				return nil, err
+			}
 			codes := sc.int8s(n)
-			r.ternaries(codes)
+			if _, err := quantize.UnpackI2S(codes, i2s, w.Rows, w.Cols); err != nil {
+				return nil, err
+			}
+			out := make([]byte, size)
 			if typ.IsTernary() {
 				return out, encodeTernary(out, typ, codes, w.Rows, w.Cols, scale, tl)
 			}

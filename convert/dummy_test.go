@@ -57,6 +57,8 @@ func decodeTernary(t *testing.T, f *gguf.File, ti *gguf.TensorInfo) ([]int8, flo
 
 func TestWriteDummyGGUF(t *testing.T) {
 	for _, l := range []Layout{tinyB158, tinySilu, tinyLlama} {
+		// Codes of the I2_S file: every type of the same seed holds them.
+		ref := map[string][]int8{}
 		for _, typ := range []gguf.Type{gguf.I2_S, gguf.TL1, gguf.TL2, gguf.F16, gguf.F32} {
 			t.Run(l.Name+"/"+typ.String(), func(t *testing.T) {
 				path := writeTinyGGUF(t, l, DummyOptions{Type: typ, Seed: 1})
@@ -92,6 +94,11 @@ func TestWriteDummyGGUF(t *testing.T) {
 					codes, scale := decodeTernary(t, f, ti)
 					if want := dummyScale(s.Cols); scale != want {
 						t.Errorf("%s: scale %v, want %v", ti.Name, scale, want)
+					}
+					if typ == gguf.I2_S {
+						ref[ti.Name] = codes
+					} else if !bytes.Equal(int8Bytes(codes), int8Bytes(ref[ti.Name])) {
+						t.Errorf("%s: %s codes differ from the I2_S file's", ti.Name, typ)
 					}
 					var hist [3]int
 					for _, c := range codes {

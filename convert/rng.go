@@ -46,21 +46,6 @@ func (r *rng) normals(dst []float32, sigma float32) {
 	}
 }
 
-// ternaries fills dst with codes uniform over {-1, 0, +1}.
-func (r *rng) ternaries(dst []int8) {
-	for i := 0; i < len(dst); {
-		x := r.next()
-		// 40 base-3 digits fit in 64 bits (3^40 < 2^64); take 32 of them
-		// from the top bits of x·3^k to avoid modulo bias almost entirely.
-		for j := 0; j < 32 && i < len(dst); j++ {
-			hi, lo := bits.Mul64(x, 3)
-			dst[i] = int8(hi) - 1
-			x = lo
-			i++
-		}
-	}
-}
-
 // i2sByteTable maps a random byte to a valid I2_S byte: four 2-bit codes
 // in {0, 1, 2}, chosen from the 81 combinations (b mod 81, so the spread is
 // slightly uneven, which does not matter for dummy weights).
