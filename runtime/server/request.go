@@ -50,11 +50,14 @@ func jsonError(err error) *apiError {
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr):
-		if typeErr.Field == "" {
+		// The path names embedded Go structs too; the client knows only
+		// the JSON fields.
+		field := strings.TrimPrefix(typeErr.Field, "commonRequest.")
+		if field == "" {
 			return badRequest("", "the request body must be a JSON object")
 		}
-		return badRequest(typeErr.Field, fmt.Sprintf("invalid type for '%s': expected %s, got JSON %s",
-			typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value))
+		return badRequest(field, fmt.Sprintf("invalid type for '%s': expected %s, got JSON %s",
+			field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value))
 	case errors.As(err, &syntaxErr):
 		return badRequest("", fmt.Sprintf("malformed JSON in the request body at byte %d: %v", syntaxErr.Offset, err))
 	}

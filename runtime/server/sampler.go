@@ -1,7 +1,7 @@
 package server
 
 import (
-	"container/heap"
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -34,7 +34,9 @@ type localSampler struct {
 	p     SamplingParams
 	rng   *rand.Rand
 	probs []float32
-	top   candHeap
+	bins  []uint16 // nucleus scratch: each token's bin
+	in    []int32  // nucleus scratch: tokens surely in
+	edge  []cand  // nucleus scratch: the bin the cut falls in
 }
 
 // cand is a token with its unnormalized probability.
@@ -59,19 +61,27 @@ func (s *localSampler) Sample(logits []float32) int32 {
 		return argmax(logits)
 	}
 	inv := 1 / s.p.Temperature
+	nucleus := s.p.TopP < 1
+	if nucleus && cap(s.bins) < len(logits) {
+		s.bins = make([]uint16, len(logits))
+	}
 	var z float64
 	for i, l := range logits {
-		p := float32(math.Exp(float64(l-m) * inv))
+		gap := float64(m-l) * inv // ≥ 0: nats below the best token
+		p := expNeg(-gap)
 		if p != p { // NaN logit
-			p = 0
+			p, gap = 0, math.Inf(1)
 		}
 		probs[i] = p
 		z += float64(p)
+		if nucleus {
+			s.bins[i] = uint16(min(gap*nucleusRes, nucleusBins-1))
+		}
 	}
-	if s.p.TopP <= 0 || s.p.TopP >= 1 {
+	if !nucleus {
 		return drawLinear(probs, z, s.rng.Float64())
 	}
-	return s.drawNucleus(probs, z)
+	return s.drawNucleus(probs, s.bins[:len(logits)], z)
 }
 
 // drawLinear draws from all tokens in proportion to probs (summing to z).
@@ -91,80 +101,65 @@ func drawLinear(probs []float32, z, u float64) int32 {
 	return last // rounding left a sliver: the last nonzero token
 }
 
+// Nucleus buckets: tokens are binned by how far below the best one their
+// log-probability lies, nucleusRes bins per nat, anything beyond
+// nucleusBins/nucleusRes nats in the last bin.
+const (
+	nucleusRes  = 32
+	nucleusBins = 32 * 24
+)
+
 // drawNucleus draws from the smallest set of most likely tokens whose mass
-// reaches TopP. Sorting the whole vocabulary (128k entries for Llama-3)
-// every token would dominate a small model's step, so it widens a top-k
-// heap until the nucleus fits in it, which with peaked distributions is
-// the first try.
-func (s *localSampler) drawNucleus(probs []float32, z float64) int32 {
-	target := s.p.TopP * z
-	for k := 64; ; k *= 8 {
-		k = min(k, len(probs))
-		s.top = topK(s.top[:0], probs, k)
-		var cum float64
-		for i, c := range s.top {
-			cum += float64(c.p)
-			if cum >= target || i == len(s.top)-1 && k == len(probs) {
-				nucleus := s.top[:i+1]
-				r := s.rng.Float64() * cum
-				for _, c := range nucleus {
-					r -= float64(c.p)
-					if r < 0 {
-						return c.id
-					}
-				}
-				return nucleus[len(nucleus)-1].id
-			}
-		}
-	}
-}
-
-// topK returns the k largest entries of probs in descending order (ties by
-// lower id first, so the result is deterministic).
-func topK(buf candHeap, probs []float32, k int) candHeap {
-	h := buf
+// reaches TopP. Sorting the whole vocabulary every token (128k entries for
+// Llama-3, and near-flat distributions from random dummy weights) would
+// cost more than a small model's forward pass, so tokens are binned by
+// probability first: bins above the cut are in, bins below are out, and
+// only the one bin the cut falls in is sorted.
+func (s *localSampler) drawNucleus(probs []float32, bins []uint16, z float64) int32 {
+	var mass [nucleusBins]float64
 	for i, p := range probs {
-		c := cand{int32(i), p}
-		if len(h) < k {
-			heap.Push(&h, c)
-		} else if h[0].less(c) {
-			h[0] = c
-			heap.Fix(&h, 0)
+		mass[bins[i]] += float64(p)
+	}
+	target := s.p.TopP * z
+	edge, cum := uint16(0), 0.0
+	for ; edge < nucleusBins-1; edge++ {
+		if cum+mass[edge] >= target {
+			break
+		}
+		cum += mass[edge]
+	}
+	s.in, s.edge = s.in[:0], s.edge[:0]
+	for i, p := range probs {
+		switch b := bins[i]; {
+		case b < edge:
+			s.in = append(s.in, int32(i))
+		case b == edge && p > 0:
+			s.edge = append(s.edge, cand{int32(i), p})
 		}
 	}
-	slices.SortFunc(h, func(a, b cand) int {
-		switch {
-		case b.less(a):
-			return -1
-		case a.less(b):
-			return 1
-		}
-		return 0
-	})
-	return h
-}
-
-// less orders candidates by probability, the higher id being "smaller" on
-// ties so that lower ids win.
-func (c cand) less(d cand) bool {
-	if c.p != d.p {
-		return c.p < d.p
+	// By probability only: pdqsort is linear on runs of equal values, and
+	// deterministic, so a seed still reproduces a draw.
+	slices.SortFunc(s.edge, func(a, b cand) int { return cmp.Compare(b.p, a.p) })
+	n := 0
+	for n < len(s.edge) && (n == 0 || cum < target) {
+		cum += float64(s.edge[n].p)
+		n++
 	}
-	return c.id > d.id
-}
-
-// candHeap is a min-heap of candidates (the weakest on top, to be evicted).
-type candHeap []cand
-
-func (h candHeap) Len() int           { return len(h) }
-func (h candHeap) Less(i, j int) bool { return h[i].less(h[j]) }
-func (h candHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *candHeap) Push(x any)        { *h = append(*h, x.(cand)) }
-func (h *candHeap) Pop() any {
-	old := *h
-	c := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return c
+	r := s.rng.Float64() * cum
+	for _, id := range s.in {
+		if r -= float64(probs[id]); r < 0 {
+			return id
+		}
+	}
+	for _, c := range s.edge[:n] {
+		if r -= float64(c.p); r < 0 {
+			return c.id
+		}
+	}
+	if n > 0 {
+		return s.edge[n-1].id
+	}
+	return argmax(probs)
 }
 
 // argmax returns the index of the largest logit, the lowest on ties.
