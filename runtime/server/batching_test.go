@@ -24,7 +24,7 @@ type gate struct {
 func newGate() *gate { return &gate{ch: make(chan struct{})} }
 
 func (g *gate) hold(batch []server.StepEntry) { <-g.ch }
-func (g *gate) open()                          { g.once.Do(func() { close(g.ch) }) }
+func (g *gate) open()                         { g.once.Do(func() { close(g.ch) }) }
 
 // Requests that arrive while others run join them between steps: after the
 // first step, all four sequences share every forward pass.

@@ -36,7 +36,7 @@ type localSampler struct {
 	probs []float32
 	bins  []uint16 // nucleus scratch: each token's bin
 	in    []int32  // nucleus scratch: tokens surely in
-	edge  []cand  // nucleus scratch: the bin the cut falls in
+	edge  []cand   // nucleus scratch: the bin the cut falls in
 }
 
 // cand is a token with its unnormalized probability.
