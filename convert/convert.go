@@ -69,6 +69,25 @@ func (c *Checkpoint) WriteGGUF(ctx context.Context, dstPath string, vocab *Vocab
 	return writeJobs(ctx, dstPath, kv, jobs, pipelineOptions{workers: opts.Workers, budget: opts.MemoryBudget, progress: opts.Progress})
 }
 
+// ModelName is the default general.name for a checkpoint directory: the
+// directory's name, or for a Hugging Face cache snapshot
+// (…/models--org--name/snapshots/<commit>) the repository's name.
+func ModelName(dir string) string {
+	dir = filepath.Clean(dir)
+	base := filepath.Base(dir)
+	parent := filepath.Dir(dir)
+	if filepath.Base(parent) == "snapshots" {
+		repo := filepath.Base(filepath.Dir(parent))
+		if rest, ok := strings.CutPrefix(repo, "models--"); ok {
+			if i := strings.LastIndex(rest, "--"); i >= 0 {
+				return rest[i+2:]
+			}
+			return rest
+		}
+	}
+	return base
+}
+
 // jobs plans the metadata and one job per GGUF tensor.
 func (c *Checkpoint) jobs(opts Options) (*modelParams, []job, error) {
 	cfg := c.Config
@@ -103,7 +122,7 @@ func (c *Checkpoint) jobs(opts Options) (*modelParams, []job, error) {
 		p.arch = opts.ArchName
 	}
 	if p.name == "" {
-		p.name = filepath.Base(filepath.Clean(c.Dir))
+		p.name = ModelName(c.Dir)
 	}
 	switch kind := strings.ToLower(cfg.RopeScaling.Kind()); kind {
 	case "", "default":
@@ -161,26 +180,26 @@ func (c *Checkpoint) projectionJob(w Weight, typ gguf.Type, tl quantize.TLParams
 	// Scratch: float32 masters, codes, permuted codes, dequantized floats
 	// for F16/F32 output, and the encoded result.
 	cost := n + int64(size)
-	if !w.Packed {
-		cost += 4 * n
-	}
 	if w.PermuteHeads > 0 {
 		cost += n
 	}
 	if !typ.IsTernary() {
-		cost += 4 * n
+		cost += 4 * n // masters or dequantized values
+		if w.PermuteHeads > 0 {
+			cost += 4 * n
+		}
 	}
 	return job{
 		name: w.GGUFName, typ: typ, shape: shape, cost: cost,
 		prepare: func(ctx context.Context, sc *scratch) ([]byte, error) {
-			tw, err := c.ternaryInto(w, sc)
+			tw, err := c.ternaryInto(w, sc, !typ.IsTernary())
 			if err != nil {
 				return nil, err
 			}
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			out := make([]byte, size)
+			out := sc.out(int(size))
 			if typ.IsTernary() {
 				codes := tw.T
 				if w.PermuteHeads > 0 {
@@ -227,10 +246,11 @@ func dequantizeSigned(vals []float32, codes []int8, scale float32, fromMasters b
 	}
 }
 
-// ternaryInto is Ternary with the worker's scratch buffers.
-func (c *Checkpoint) ternaryInto(w Weight, sc *scratch) (*TernaryWeight, error) {
+// ternaryInto is Ternary with the worker's scratch buffers; withMasters
+// also leaves the float masters in sc.f32 (for F16/F32 output).
+func (c *Checkpoint) ternaryInto(w Weight, sc *scratch, withMasters bool) (*TernaryWeight, error) {
 	n := w.Rows * w.Cols
-	if w.Packed {
+	if w.Packed || !withMasters {
 		return c.ternary(w, sc.int8s(n), nil)
 	}
 	return c.ternary(w, sc.int8s(n), sc.floats(n))

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/bitnet-go/bitnet/gguf"
+	"github.com/bitnet-go/bitnet/quantize"
 )
 
 func TestPermuteRows(t *testing.T) {
@@ -293,5 +295,49 @@ func TestConvertCancelled(t *testing.T) {
 	}
 	if left := dirEntries(t, out); len(left) != 0 {
 		t.Errorf("left behind: %v", left)
+	}
+}
+
+func TestModelName(t *testing.T) {
+	cases := map[string]string{
+		"/data/bitnet-b1.58-2B-4T":  "bitnet-b1.58-2B-4T",
+		"/data/bitnet-b1.58-2B-4T/": "bitnet-b1.58-2B-4T",
+		"/root/.cache/huggingface/hub/models--microsoft--bitnet-b1.58-2B-4T-bf16/snapshots/5c4bd06": "bitnet-b1.58-2B-4T-bf16",
+		"/x/snapshots/abc": "abc",
+	}
+	for dir, want := range cases {
+		if got := ModelName(dir); got != want {
+			t.Errorf("ModelName(%q) = %q, want %q", dir, got, want)
+		}
+	}
+}
+
+func TestAbsmeanStream(t *testing.T) {
+	r := &rng{s: 11}
+	for _, n := range []int{5, 40, 1000, absmeanChunk, 3*absmeanChunk + 40, 5*absmeanChunk + 7} {
+		f := make([]float32, n)
+		r.normals(f, 0.02)
+		data := make([]byte, 2*n)
+		if err := quantize.F32ToBF16(data, f); err != nil {
+			t.Fatal(err)
+		}
+		ten := &Tensor{Name: "w", DType: "BF16", Shape: []uint64{uint64(n)}, Data: data, File: "test"}
+		masters, err := ten.Float32()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]int8, n)
+		wantScale, err := absmeanTorch(want, masters)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]int8, n)
+		scale, err := absmeanStream(ten, got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if scale != wantScale || !bytes.Equal(int8Bytes(got), int8Bytes(want)) {
+			t.Errorf("n=%d: streamed scale %v, whole-tensor %v; codes equal %v", n, scale, wantScale, bytes.Equal(int8Bytes(got), int8Bytes(want)))
+		}
 	}
 }

@@ -163,7 +163,7 @@ func randomTernaryJob(w Weight, typ gguf.Type, tl quantize.TLParams, seed uint64
 		prepare: func(ctx context.Context, sc *scratch) ([]byte, error) {
 			r := streamRNG(seed, w.GGUFName, 0)
 			if typ == gguf.I2_S {
-				out := make([]byte, size)
+				out := sc.out(int(size))
 				return out, fillI2S(out, r, n, scale)
 			}
 			// Other types hold the same codes as the I2_S file of the same
@@ -176,7 +176,7 @@ func randomTernaryJob(w Weight, typ gguf.Type, tl quantize.TLParams, seed uint64
 			if _, err := quantize.UnpackI2S(codes, i2s, w.Rows, w.Cols); err != nil {
 				return nil, err
 			}
-			out := make([]byte, size)
+			out := sc.out(int(size))
 			if typ.IsTernary() {
 				return out, encodeTernary(out, typ, codes, w.Rows, w.Cols, scale, tl)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
@@ -14,8 +15,9 @@ import (
 )
 
 // DefaultMemoryBudget bounds the bytes of prepared tensors and conversion
-// scratch in flight when Options.MemoryBudget is zero.
-const DefaultMemoryBudget = 512 << 20
+// scratch in flight when Options.MemoryBudget is zero. With two workers it
+// keeps both busy on the largest projections of a 100B model.
+const DefaultMemoryBudget = 256 << 20
 
 // job produces one GGUF tensor. Exactly one of prepare and stream is set.
 //
@@ -42,6 +44,57 @@ type scratch struct {
 	f32   []float32
 	codes []int8
 	perm  []int8
+	pool  *bufferPool
+}
+
+// out returns a buffer of n bytes for a prepared tensor's result; the
+// writer hands it back to the pool once written.
+func (s *scratch) out(n int) []byte { return s.pool.get(n) }
+
+// bufferPool recycles the result buffers of prepared tensors. The tensors
+// of a model come in a handful of sizes that repeat every layer, so a
+// finished buffer almost always fits a later tensor; without reuse, each
+// would be garbage until the next GC, and the heap would grow to twice the
+// data in flight.
+type bufferPool struct {
+	mu    sync.Mutex
+	free  [][]byte
+	bytes int64 // capacity held in free
+	limit int64
+}
+
+func (p *bufferPool) get(n int) []byte {
+	p.mu.Lock()
+	best := -1
+	for i, b := range p.free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(p.free[best])) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		b := p.free[best]
+		p.free = append(p.free[:best], p.free[best+1:]...)
+		p.bytes -= int64(cap(b))
+		p.mu.Unlock()
+		return b[:n]
+	}
+	p.mu.Unlock()
+	return make([]byte, n)
+}
+
+func (p *bufferPool) put(b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if int64(cap(b)) > p.limit {
+		return
+	}
+	p.free = append(p.free, b)
+	p.bytes += int64(cap(b))
+	for p.bytes > p.limit {
+		// Drop the oldest buffers first.
+		p.bytes -= int64(cap(p.free[0]))
+		p.free = p.free[1:]
+	}
 }
 
 func (s *scratch) floats(n int) []float32 {
@@ -99,9 +152,10 @@ func writeJobs(ctx context.Context, path string, kv []gguf.KV, jobs []job, po pi
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	mem := semaphore.NewWeighted(budget)
+	bufs := &bufferPool{limit: budget}
 	pool := make(chan *scratch, workers)
 	for range workers {
-		pool <- &scratch{}
+		pool <- &scratch{pool: bufs}
 	}
 	type result struct {
 		data []byte
@@ -172,6 +226,7 @@ func writeJobs(ctx context.Context, path string, kv []gguf.KV, jobs []job, po pi
 			select {
 			case r := <-results[i]:
 				_, err := w.Write(r.data)
+				bufs.put(r.data)
 				mem.Release(r.held)
 				report(int64(len(r.data)))
 				return err

@@ -30,9 +30,10 @@ func (c *Checkpoint) Ternary(hfName string) (*TernaryWeight, error) {
 	return nil, fmt.Errorf("%s: %q is not a projection of this checkpoint", c.Dir, hfName)
 }
 
-// ternary loads w's codes into codes, using f for float masters (either is
-// allocated when nil), and drops the source pages from the resident set
-// afterwards.
+// ternary loads w's codes into codes (allocated when the length is wrong)
+// and drops the source pages from the resident set afterwards. For float
+// masters, a non-nil f (len ≥ Rows·Cols) receives the decoded weights;
+// otherwise they are streamed and never held whole.
 func (c *Checkpoint) ternary(w Weight, codes []int8, f []float32) (*TernaryWeight, error) {
 	t := c.byName[w.HFName]
 	defer t.release()
@@ -59,17 +60,67 @@ func (c *Checkpoint) ternary(w Weight, codes []int8, f []float32) (*TernaryWeigh
 		}
 		return tw, nil
 	}
-	if len(f) != n {
-		f = make([]float32, n)
-	}
-	if err := t.readFloats(f, 0); err != nil {
-		return nil, err
+	if f != nil {
+		// The caller wants the float masters too (F16/F32 output).
+		if err := t.readFloats(f[:n], 0); err != nil {
+			return nil, err
+		}
+		var err error
+		if tw.Scale, err = absmeanTorch(tw.T, f[:n]); err != nil {
+			return nil, fmt.Errorf("%s: tensor %q: %w", t.File, t.Name, err)
+		}
+		return tw, nil
 	}
 	var err error
-	if tw.Scale, err = absmeanTorch(tw.T, f); err != nil {
-		return nil, fmt.Errorf("%s: tensor %q: %w", t.File, t.Name, err)
+	if tw.Scale, err = absmeanStream(t, tw.T); err != nil {
+		return nil, err
 	}
 	return tw, nil
+}
+
+// absmeanChunk is how many weights absmeanStream decodes at a time (a
+// multiple of torchRow).
+const absmeanChunk = 1 << 16
+
+// absmeanStream is absmeanTorch over a float tensor read in chunks: the
+// whole tensor is never decoded to float32, so ternarizing costs one byte
+// per weight (the codes) instead of five. It reads the tensor twice (sum,
+// then codes) and drops its pages from the resident set as it goes.
+func absmeanStream(t *Tensor, codes []int8) (float32, error) {
+	n := len(codes)
+	es := dtypeSize(t.DType)
+	buf := make([]float32, min(n, absmeanChunk))
+	read := func(from, cnt int) ([]float32, error) {
+		f := buf[:cnt]
+		err := t.readFloats(f, from)
+		t.releaseRange(from*es, cnt*es)
+		return f, err
+	}
+	sum := newTorchAbsSummer(n)
+	head := sum.rowElements()
+	for from := 0; from < head; from += absmeanChunk {
+		f, err := read(from, min(absmeanChunk, head-from))
+		if err != nil {
+			return 0, err
+		}
+		sum.addRows(f)
+	}
+	rest, err := read(head, n-head)
+	if err != nil {
+		return 0, err
+	}
+	s, err := absmeanFactor(sum.finish(rest), n)
+	if err != nil {
+		return 0, fmt.Errorf("%s: tensor %q: %w", t.File, t.Name, err)
+	}
+	for from := 0; from < n; from += absmeanChunk {
+		f, err := read(from, min(absmeanChunk, n-from))
+		if err != nil {
+			return 0, err
+		}
+		ternarize(codes[from:], f, s)
+	}
+	return 1 / s, nil
 }
 
 // permuteRows reorders the rows of a [rows][cols] matrix the way llama.cpp's

@@ -21,19 +21,33 @@ func absmeanTorch(codes []int8, w []float32) (float32, error) {
 	if len(w) == 0 || len(codes) != len(w) {
 		return 0, fmt.Errorf("absmean: %d codes for %d weights", len(codes), len(w))
 	}
-	sum := torchAbsSum(w)
-	mean := sum / float32(len(w))
+	s, err := absmeanFactor(torchAbsSum(w), len(w))
+	if err != nil {
+		return 0, err
+	}
+	ternarize(codes, w, s)
+	return 1 / s, nil
+}
+
+// absmeanFactor returns s = 1/max(mean|W|, 1e-5) in float32, as torch
+// computes it from the float32 sum.
+func absmeanFactor(sum float32, n int) (float32, error) {
+	mean := sum / float32(n)
 	if math.IsInf(float64(mean), 0) || math.IsNaN(float64(mean)) {
 		return 0, fmt.Errorf("absmean: mean |w| is %v", mean)
 	}
-	mean = max(mean, 1e-5)
-	s := 1 / mean
+	return 1 / max(mean, 1e-5), nil
+}
+
+// ternarize writes clamp(round_half_even(w·s), -1, 1) into codes.
+func ternarize(codes []int8, w []float32, s float32) {
+	codes = codes[:len(w)]
 	for i, v := range w {
 		// clamp(round_half_even(x), -1, 1) is sign(x) for |x| > 0.5 and 0
-		// otherwise (±0.5 rounds to even, i.e. to 0).
-		// Written as two independent selects so the compiler emits
-		// conditional moves: with random signs a branch mispredicts half
-		// the time, which made this loop 6x slower.
+		// otherwise (±0.5 rounds to even, i.e. to 0). Written as two
+		// independent selects so the compiler emits conditional moves:
+		// with random signs a branch mispredicts half the time, which made
+		// this loop several times slower.
 		x := v * s
 		var p, m int8
 		if x > 0.5 {
@@ -44,28 +58,98 @@ func absmeanTorch(codes []int8, w []float32) (float32, error) {
 		}
 		codes[i] = p - m
 	}
-	return 1 / s, nil
 }
 
 // torchVec is the float32 vector width of ATen's AVX2 kernels.
 const torchVec = 8
 
+// torchRow is the number of elements multi_row_sum takes per row: 4
+// accumulators (ILP) of one vector each.
+const torchRow = 4 * torchVec
+
 // torchAbsSum returns Σ|w| in float32, in the order ATen's vectorized inner
 // sum adds the elements of a contiguous row (vectorized_inner_sum →
-// row_sum → multi_row_sum): 4 accumulators of 8 lanes take consecutive
-// 32-element rows, so lane j of accumulator k sums w[32i + 8k + j].
+// row_sum → multi_row_sum).
 func torchAbsSum(w []float32) float32 {
-	n := len(w)
-	if n < torchVec {
-		return torchScalarRowSum(w)
+	s := newTorchAbsSummer(len(w))
+	head := s.rowElements()
+	s.addRows(w[:head])
+	return s.finish(w[head:])
+}
+
+// torchAbsSummer computes torchAbsSum over a tensor fed in pieces, so that
+// a tensor never has to be decoded to float32 whole: first the elements
+// that multi_row_sum takes (rowElements of them, in pieces of whole
+// 32-element rows), then the few that are left.
+//
+// multi_row_sum gives element 32i + 8k + j to lane j of accumulator k,
+// adds rows into level 0 and, after every 2^levelPower rows of the full
+// blocks, cascades each level into the next until one is not at a block
+// boundary.
+type torchAbsSummer struct {
+	n, rows    int // elements; 32-element rows in multi_row_sum
+	levelPower int
+	fullRows   int // rows that belong to whole blocks (flushed)
+	done       int // rows added so far
+	acc        [4][torchRow]float32
+}
+
+func newTorchAbsSummer(n int) *torchAbsSummer {
+	s := &torchAbsSummer{n: n}
+	if n >= torchVec {
+		s.rows = n / torchVec / 4
 	}
-	vecs := n / torchVec
-	rows := vecs / 4
-	acc := torchMultiRowSum(w, rows)
-	// Leftover whole vectors go to accumulator 0.
-	for i := rows * 4; i < vecs; i++ {
+	s.levelPower = max(4, ceilLog2(s.rows)/4)
+	s.fullRows = s.rows >> s.levelPower << s.levelPower
+	return s
+}
+
+// rowElements is how many leading elements addRows must be given.
+func (s *torchAbsSummer) rowElements() int { return s.rows * torchRow }
+
+// addRows adds the next whole rows (len(w) a multiple of 32).
+func (s *torchAbsSummer) addRows(w []float32) {
+	step := 1 << s.levelPower
+	mask := step - 1
+	for r := 0; r+torchRow <= len(w); r += torchRow {
+		row := (*[torchRow]float32)(w[r : r+torchRow])
+		for j := range torchRow {
+			s.acc[0][j] += abs32(row[j])
+		}
+		s.done++
+		if s.done&mask != 0 || s.done > s.fullRows {
+			continue
+		}
+		for l := 1; l < len(s.acc); l++ {
+			for j := range torchRow {
+				s.acc[l][j] += s.acc[l-1][j]
+				s.acc[l-1][j] = 0
+			}
+			if s.done&(mask<<(l*s.levelPower)) != 0 {
+				break
+			}
+		}
+	}
+}
+
+// finish takes the elements after the rows (fewer than 40) and returns
+// the sum.
+func (s *torchAbsSummer) finish(rest []float32) float32 {
+	if s.n < torchVec {
+		return torchScalarRowSum(rest)
+	}
+	acc := s.acc[0]
+	for l := 1; l < len(s.acc); l++ {
+		for j := range torchRow {
+			acc[j] += s.acc[l][j]
+		}
+	}
+	// Whole vectors left over go to accumulator 0, then accumulators 1..3
+	// are added to it, then the scalar tail and the lanes are summed.
+	vecs := len(rest) / torchVec
+	for v := range vecs {
 		for q := range torchVec {
-			acc[q] += abs32(w[i*torchVec+q])
+			acc[q] += abs32(rest[v*torchVec+q])
 		}
 	}
 	for k := 1; k < 4; k++ {
@@ -74,57 +158,13 @@ func torchAbsSum(w []float32) float32 {
 		}
 	}
 	var final float32
-	for k := vecs * torchVec; k < n; k++ {
-		final += abs32(w[k])
+	for _, v := range rest[vecs*torchVec:] {
+		final += abs32(v)
 	}
 	for q := range torchVec {
 		final += acc[q]
 	}
 	return final
-}
-
-// torchMultiRowSum accumulates rows of 4 vectors into four levels of
-// partial sums, flushing a level into the next every 2^levelPower rows, as
-// ATen's multi_row_sum does. The result's element 8k+q is lane q of
-// accumulator k.
-func torchMultiRowSum(w []float32, rows int) [4 * torchVec]float32 {
-	const levels = 4
-	const width = 4 * torchVec
-	levelPower := max(4, ceilLog2(rows)/levels)
-	step := 1 << levelPower
-	mask := step - 1
-	var acc [levels][width]float32
-	i := 0
-	for i+step <= rows {
-		for r := i; r < i+step; r++ {
-			row := (*[width]float32)(w[r*width : (r+1)*width])
-			for j := range width {
-				acc[0][j] += abs32(row[j])
-			}
-		}
-		i += step
-		for l := 1; l < levels; l++ {
-			for j := range width {
-				acc[l][j] += acc[l-1][j]
-				acc[l-1][j] = 0
-			}
-			if i&(mask<<(l*levelPower)) != 0 {
-				break
-			}
-		}
-	}
-	for ; i < rows; i++ {
-		row := (*[width]float32)(w[i*width : (i+1)*width])
-		for j := range width {
-			acc[0][j] += abs32(row[j])
-		}
-	}
-	for l := 1; l < levels; l++ {
-		for j := range width {
-			acc[0][j] += acc[l][j]
-		}
-	}
-	return acc[0]
 }
 
 // torchScalarRowSum is ATen's row_sum for rows too short to vectorize.

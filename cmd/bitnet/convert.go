@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -52,7 +51,7 @@ when complete.`,
 			}
 			src := args[0]
 			if outPath == "" {
-				outPath = filepath.Base(filepath.Clean(src)) + "." + strings.ToLower(typ.String()) + ".gguf"
+				outPath = convert.ModelName(src) + "." + strings.ToLower(typ.String()) + ".gguf"
 			}
 			bar := newProgressBar(cmd.ErrOrStderr(), "converting", quiet)
 			start := time.Now()
@@ -77,11 +76,11 @@ when complete.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&outPath, "output", "o", "", "output GGUF path (default: <dir name>.<type>.gguf)")
+	f.StringVarP(&outPath, "output", "o", "", "output GGUF path (default: <model name>.<type>.gguf)")
 	f.StringVar(&typeName, "type", "i2_s", "projection type: i2_s, tl1, tl2, f16 or f32")
 	f.StringVar(&embedName, "embed-type", "", "token embedding type: f16, q8_0, q6_k or f32 (default f32 for --type f32, else f16)")
 	f.StringVar(&archName, "arch-name", "", "override general.architecture (e.g. bitnet-25 for older runtimes)")
-	f.StringVar(&name, "name", "", "general.name (default: the checkpoint directory name)")
+	f.StringVar(&name, "name", "", "general.name (default: the checkpoint directory's or cached repository's name)")
 	f.StringVar(&pre, "tokenizer-pre", "", "BPE pre-tokenizer name when it cannot be recognised (llama-bpe, falcon3, ...)")
 	f.IntVar(&workers, "workers", 0, "tensors converted in parallel (default: number of CPUs)")
 	f.Int64Var(&budgetMiB, "memory-budget", convert.DefaultMemoryBudget>>20, "MiB of tensors in flight")
