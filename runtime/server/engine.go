@@ -59,3 +59,10 @@ type ChatMessage struct {
 	Role    string // "system", "user" or "assistant" ("developer" arrives as "system")
 	Content string
 }
+
+// ChatStopper is an optional Engine method: texts that end an assistant
+// turn in the model's chat format, added to every chat request's stop
+// strings.
+type ChatStopper interface {
+	ChatStops() []string
+}

@@ -132,6 +132,9 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.prompt = toks
+	if cs, ok := s.eng.(ChatStopper); ok {
+		g.stops = append(g.stops[:len(g.stops):len(g.stops)], cs.ChatStops()...)
+	}
 	s.generate(w, r, g, s.newFormat(true))
 }
 

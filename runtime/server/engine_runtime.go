@@ -1,0 +1,113 @@
+package server
+
+import (
+	"fmt"
+
+	"github.com/bitnet-go/bitnet/runtime"
+	"github.com/bitnet-go/bitnet/runtime/chat"
+	"github.com/bitnet-go/bitnet/runtime/tokenizer"
+)
+
+// RuntimeEngine serves a runtime.Model: one Session whose KV cache slots are
+// the server's sequences, the model's tokenizer, and the chat format its
+// metadata names. Each step is one Session.Forward over a Batch that mixes
+// prompt chunks and sampled tokens of different slots, so the ternary
+// matmuls run matrix-matrix over all of them.
+type RuntimeEngine struct {
+	m     *runtime.Model
+	sess  *runtime.Session
+	cache *runtime.Cache
+	tok   *tokenizer.Tokenizer
+	tmpl  chat.Template
+	vocab int
+	batch runtime.Batch
+}
+
+// NewRuntimeEngine prepares m for serving slots sequences at once. The
+// model must carry a tokenizer. The caller keeps ownership of m.
+func NewRuntimeEngine(m *runtime.Model, slots int) (*RuntimeEngine, error) {
+	tok := m.Tokenizer()
+	if tok == nil {
+		return nil, fmt.Errorf("%s: %w", m.Path(), runtime.ErrNoTokenizer)
+	}
+	if slots < 1 {
+		return nil, fmt.Errorf("need at least one sequence slot, got %d", slots)
+	}
+	sess := m.NewSession(slots)
+	return &RuntimeEngine{
+		m:     m,
+		sess:  sess,
+		cache: sess.Cache(),
+		tok:   tok,
+		tmpl:  chat.Detect(tok.ChatTemplate(), m.Config().Arch),
+		vocab: m.Config().Vocab,
+	}, nil
+}
+
+// ChatFormat names the chat format in use ("bitnet", "llama3", "chatml", …).
+func (e *RuntimeEngine) ChatFormat() string { return e.tmpl.Name() }
+
+// Slots implements Engine.
+func (e *RuntimeEngine) Slots() int { return e.cache.Seqs() }
+
+// ContextLength implements Engine.
+func (e *RuntimeEngine) ContextLength() int { return e.cache.Context() }
+
+// EncodePrompt implements Engine. Like llama-server, special tokens written
+// in a raw prompt ("<|eot_id|>") become those tokens, so a client can apply
+// its own template.
+func (e *RuntimeEngine) EncodePrompt(text string) []int32 { return e.tok.Encode(text, true, true) }
+
+// EncodeChat implements Engine with the model's chat format. The rendered
+// text has no BOS; Encode adds it where the vocabulary asks.
+func (e *RuntimeEngine) EncodeChat(msgs []ChatMessage) ([]int32, error) {
+	cm := make([]chat.Message, len(msgs))
+	for i, m := range msgs {
+		cm[i] = chat.Message{Role: m.Role, Content: m.Content}
+	}
+	return e.tok.Encode(e.tmpl.Apply(cm, true), true, true), nil
+}
+
+// ChatStops implements ChatStopper: the texts that close an assistant turn,
+// for vocabularies where the marker is not a single end-of-generation token.
+func (e *RuntimeEngine) ChatStops() []string { return e.tmpl.Stops() }
+
+// NewDecoder implements Engine. Control tokens are dropped from the text.
+func (e *RuntimeEngine) NewDecoder() TextDecoder { return e.tok.NewDecoder() }
+
+// IsEOG implements Engine.
+func (e *RuntimeEngine) IsEOG(id int32) bool { return e.tok.IsEOG(id) }
+
+// ValidToken implements Engine: any row of the embedding, which may be more
+// than the tokenizer names (padded vocabularies).
+func (e *RuntimeEngine) ValidToken(id int32) bool { return id >= 0 && int(id) < e.vocab }
+
+// Step implements Engine with one Session.Forward.
+func (e *RuntimeEngine) Step(batch []StepEntry) error {
+	e.batch.Reset()
+	for i := range batch {
+		b := &batch[i]
+		if n := e.cache.Len(b.Slot); n != b.Pos {
+			return fmt.Errorf("slot %d holds %d tokens, the scheduler expected %d", b.Slot, n, b.Pos)
+		}
+		last := len(b.Tokens) - 1
+		for k, t := range b.Tokens {
+			e.batch.Add(t, b.Slot, b.WantLogits && k == last)
+		}
+	}
+	logits, err := e.sess.Forward(&e.batch)
+	if err != nil {
+		return err
+	}
+	row := 0
+	for i := range batch {
+		if batch[i].WantLogits {
+			batch[i].Logits = logits[row*e.vocab : (row+1)*e.vocab]
+			row++
+		}
+	}
+	return nil
+}
+
+// Free implements Engine.
+func (e *RuntimeEngine) Free(slot int) { e.cache.Free(slot) }
