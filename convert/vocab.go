@@ -37,6 +37,7 @@ type Vocab struct {
 // AddedToken object with "content", or null.
 type tokenRef string
 
+// UnmarshalJSON accepts a string, an object with "content", or null.
 func (t *tokenRef) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {

@@ -17,6 +17,7 @@ const (
 	RoleProjection             // ternary linear layers: I2_S/TL1/TL2 (or F16/F32)
 )
 
+// String names the role for messages.
 func (r Role) String() string {
 	switch r {
 	case RoleEmbedding:
