@@ -32,6 +32,7 @@ type state struct {
 	attnLayer    int
 	attnScale    float32
 	attnFn       func(lo, hi int)
+	layerHook    func(layer int, hidden []float32) // see Session.SetLayerHook
 }
 
 func newState(m *Model, c *Cache) *state {
@@ -41,9 +42,12 @@ func newState(m *Model, c *Cache) *state {
 	return s
 }
 
+// grow returns buf with length n, reallocating (with room to spare, since
+// the attention scratch grows by one position per decoded token) only when
+// its capacity is too small.
 func grow(buf []float32, n int) []float32 {
 	if cap(buf) < n {
-		return make([]float32, n)
+		return make([]float32, n, max(n, 2*cap(buf)))
 	}
 	return buf[:n]
 }
@@ -105,6 +109,9 @@ func (s *state) forward(b *Batch) ([]float32, error) {
 	}
 	for il, l := range s.m.layers {
 		l.forward(s, il)
+		if s.layerHook != nil {
+			s.layerHook(il, s.x[:n*d])
+		}
 	}
 	s.cache.commit()
 

@@ -10,6 +10,10 @@ type LogitStats struct {
 	Positions int
 	// Top1Agreement is the fraction of positions whose argmax agrees.
 	Top1Agreement float64
+	// Top1Decisive also counts as agreeing the positions where the
+	// reference's logits of the two argmax tokens differ by at most the tie
+	// tolerance (a fraction of the logit range), where either is correct.
+	Top1Decisive float64
 	// MaxAbsDiff is the largest |Δlogit| over all positions and tokens.
 	MaxAbsDiff float64
 	// RelMaxAbsDiff is MaxAbsDiff divided by the reference's logit range
@@ -27,33 +31,44 @@ func (s LogitStats) String() string {
 }
 
 // CompareLogits compares got against ref, position by position, over the
-// positions both have.
-func CompareLogits(ref, got [][]float64) LogitStats {
+// positions both have. tieFrac is the tie tolerance of Top1Decisive, as a
+// fraction of the reference's logit range.
+func CompareLogits(ref, got [][]float64, tieFrac float64) LogitStats {
 	n := min(len(ref), len(got))
 	s := LogitStats{Positions: n, FirstTop1Mismatch: -1}
 	if n == 0 {
 		return s
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
-	agree := 0
 	for p := range n {
 		r, g := ref[p], got[p]
 		for i := range r {
 			lo, hi = math.Min(lo, r[i]), math.Max(hi, r[i])
 			s.MaxAbsDiff = math.Max(s.MaxAbsDiff, math.Abs(r[i]-g[i]))
 		}
-		if argmax(r) == argmax(g) {
-			agree++
-		} else if s.FirstTop1Mismatch < 0 {
-			s.FirstTop1Mismatch = p
-		}
 		s.MeanKL += kl(r, g)
 	}
-	s.Top1Agreement = float64(agree) / float64(n)
-	s.MeanKL /= float64(n)
 	if hi > lo {
 		s.RelMaxAbsDiff = s.MaxAbsDiff / (hi - lo)
 	}
+	agree, decisive := 0, 0
+	for p := range n {
+		r, g := ref[p], got[p]
+		a, b := argmax(r), argmax(g)
+		switch {
+		case a == b:
+			agree++
+			decisive++
+		case r[a]-r[b] <= tieFrac*(hi-lo):
+			decisive++
+		}
+		if a != b && s.FirstTop1Mismatch < 0 {
+			s.FirstTop1Mismatch = p
+		}
+	}
+	s.Top1Agreement = float64(agree) / float64(n)
+	s.Top1Decisive = float64(decisive) / float64(n)
+	s.MeanKL /= float64(n)
 	return s
 }
 
