@@ -31,11 +31,16 @@ func TestConvertedGolden(t *testing.T) {
 			tmp := t.TempDir()
 			logits := map[string][]float32{}
 			for _, typ := range []struct {
-				name string
-				t    gguf.Type
-			}{{"i2_s", gguf.I2_S}, {"tl1", gguf.TL1}, {"tl2", gguf.TL2}, {"f32", gguf.F32}} {
+				name, embed string
+				t           gguf.Type
+			}{{"i2_s", "", gguf.I2_S}, {"tl1", "", gguf.TL1}, {"tl2", "", gguf.TL2}, {"f32", "", gguf.F32},
+				{"i2_s-q8_0", "q8_0", gguf.I2_S}, {"i2_s-q6_k", "q6_k", gguf.I2_S}} {
 				out := filepath.Join(tmp, typ.name+".gguf")
-				if err := convert.Convert(context.Background(), hf, out, convert.Options{Type: typ.t, Workers: 2}); err != nil {
+				embed, err := convert.ParseEmbedType(typ.embed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := convert.Convert(context.Background(), hf, out, convert.Options{Type: typ.t, EmbedType: embed, Workers: 2}); err != nil {
 					t.Fatalf("convert %s: %v", typ.name, err)
 				}
 				logits[typ.name] = goldenRun(t, out, p.TokensWithBOS, 0)
@@ -47,6 +52,14 @@ func TestConvertedGolden(t *testing.T) {
 			own := goldenRun(t, filepath.Join(dir, "bitnetcpp-i2_s.gguf"), p.TokensWithBOS, 0)
 			st := compareLogits(own, logits["i2_s"], p.NVocab)
 			t.Logf("converted i2_s vs bitnet.cpp's i2_s file, both run here: max|Δ| %g", st.maxDiff)
+			// Quantized embeddings (and heads) cost a little accuracy, as in llama.cpp.
+			for _, q := range []string{"i2_s-q8_0", "i2_s-q6_k"} {
+				st := compareLogits(logits["i2_s"], logits[q], p.NVocab)
+				t.Logf("%s vs F16 embeddings: top-1 %d/%d, max|Δ| %.3g = %.2f%% of range", q, st.top1, st.rows, st.maxDiff, 100*st.rel())
+				if st.agree() < 0.9 || st.rel() > 0.05 {
+					t.Errorf("%s: logits far from the F16-embedding file", q)
+				}
+			}
 			for _, tl := range []string{"tl1", "tl2"} {
 				if st := compareLogits(logits["i2_s"], logits[tl], p.NVocab); st.maxDiff != 0 {
 					t.Errorf("%s logits differ from i2_s: max|Δ| %g", tl, st.maxDiff)
