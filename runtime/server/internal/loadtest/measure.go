@@ -21,8 +21,8 @@ type result struct {
 	rssStart  int64
 	rssPeak   int64
 	rssEnd    int64
-	rssPeak1  int64 // peak over the first half of the window
-	rssPeak2  int64 // peak over the second half
+	rssPeak1  int64         // peak over the first half of the window
+	rssPeak2  int64         // peak over the second half
 	p50, p95  time.Duration // request latency
 	stopTime  time.Duration
 	problem   string
