@@ -18,3 +18,5 @@
 // the ternary matmul forms the exact integer sum before its two float
 // operations (FORMATS.md §4).
 package kernels
+
+//go:generate sh -c "cd _asm && go run . -out ../asm_amd64.s -stubs ../asm_amd64.go -pkg kernels"
