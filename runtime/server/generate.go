@@ -62,34 +62,34 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, g genRequest, 
 
 // next waits for news from j and returns it; a context that ends first
 // ends the job from the handler's side (the scheduler notices by itself).
-func next(ctx context.Context, j *job) (text string, done bool, reason string, err error, u Usage) {
+func next(ctx context.Context, j *job) news {
 	select {
 	case <-j.out.notify:
 	case <-ctx.Done():
 	}
-	text, done, reason, err, u = j.out.take()
-	if !done && ctx.Err() != nil {
-		done, err = true, context.Cause(ctx)
+	n := j.out.take()
+	if !n.done && ctx.Err() != nil {
+		n.done, n.err = true, context.Cause(ctx)
 	}
-	return text, done, reason, err, u
+	return n
 }
 
 // whole answers with one JSON body once generation has ended.
 func (s *Server) whole(w http.ResponseWriter, r *http.Request, ctx context.Context, j *job, f format) {
 	var sb strings.Builder
 	for {
-		text, done, reason, err, u := next(ctx, j)
-		sb.WriteString(text)
-		if !done {
+		n := next(ctx, j)
+		sb.WriteString(n.text)
+		if !n.done {
 			continue
 		}
-		if err != nil {
+		if n.err != nil {
 			if r.Context().Err() == nil {
-				writeError(w, s.jobError(context.Cause(ctx), err))
+				writeError(w, s.jobError(context.Cause(ctx), n.err))
 			}
 			return
 		}
-		writeJSON(w, http.StatusOK, f.full(sb.String(), reason, u))
+		writeJSON(w, http.StatusOK, f.full(sb.String(), n.reason, n.usage))
 		return
 	}
 }
@@ -105,25 +105,25 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ctx context.Cont
 		}
 	}
 	for {
-		text, done, reason, err, u := next(ctx, j)
-		if text != "" {
-			if sw.event(f.delta(text)) != nil {
+		n := next(ctx, j)
+		if n.text != "" {
+			if sw.event(f.delta(n.text)) != nil {
 				return // the deferred cancel frees the slot
 			}
 		}
-		if !done {
+		if !n.done {
 			continue
 		}
-		if err != nil {
+		if n.err != nil {
 			if r.Context().Err() == nil {
-				_ = sw.event(errorBody{s.jobError(context.Cause(ctx), err)})
+				_ = sw.event(errorBody{s.jobError(context.Cause(ctx), n.err)})
 			}
 			return
 		}
-		if sw.event(f.end(reason)) != nil {
+		if sw.event(f.end(n.reason)) != nil {
 			return
 		}
-		if g.includeUsage && sw.event(f.usage(u)) != nil {
+		if g.includeUsage && sw.event(f.usage(n.usage)) != nil {
 			return
 		}
 		_ = sw.done()

@@ -77,12 +77,21 @@ func (o *outbox) finish(reason string, err error, u Usage) {
 	o.signal()
 }
 
+// news is what a handler learns from one look at its outbox.
+type news struct {
+	text   string // written since the last look
+	done   bool   // the job is over: reason or err says how
+	reason string
+	err    error
+	usage  Usage
+}
+
 // take returns the text written since the last take and, once the job is
 // over, how it ended.
-func (o *outbox) take() (text string, done bool, reason string, err error, u Usage) {
+func (o *outbox) take() news {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	text = string(o.text)
+	n := news{text: string(o.text), done: o.done, reason: o.reason, err: o.err, usage: o.usage}
 	o.text = o.text[:0]
-	return text, o.done, o.reason, o.err, o.usage
+	return n
 }
