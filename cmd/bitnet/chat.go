@@ -49,6 +49,9 @@ are dropped (and you are told).`,
 
 // chatLoop runs the conversation until EOF, /exit or Ctrl-C at the prompt.
 func chatLoop(cmd *cobra.Command, g *genFlags, system string) error {
+	if err := g.resolve(cmd); err != nil {
+		return err
+	}
 	m, err := g.load(cmd.ErrOrStderr())
 	if err != nil {
 		return err

@@ -36,6 +36,8 @@ func rewriteSingleDashCnv() {
 // spelled as llama-cli spells them.
 type genFlags struct {
 	model    string
+	hfRepo   string // --hf: a Hub repository resolved to a GGUF (see resolveHFModel)
+	hfFile   string
 	threads  int
 	ctx      int
 	batch    int
@@ -46,7 +48,9 @@ type genFlags struct {
 func (g *genFlags) register(cmd *cobra.Command, seedShort string) {
 	f := cmd.Flags()
 	d := runtime.DefaultSamplerConfig()
-	f.StringVarP(&g.model, "model", "m", "", "GGUF model file (required)")
+	f.StringVarP(&g.model, "model", "m", "", "GGUF model file (or --hf)")
+	f.StringVar(&g.hfRepo, "hf", "", "Hugging Face repository: a GGUF repo, or a checkpoint converted once into the cache")
+	f.StringVar(&g.hfFile, "hf-file", "", "with --hf: glob choosing the .gguf in a GGUF repository (default: the i2_s one)")
 	f.IntVarP(&g.threads, "threads", "t", 0, "threads of the matmuls (default: one per CPU)")
 	f.IntVarP(&g.ctx, "ctx-size", "c", 0, "context length in tokens (default: the model's)")
 	f.IntVarP(&g.batch, "batch-size", "b", runtime.DefaultBatchSize, "most prompt tokens per forward pass")
@@ -58,7 +62,21 @@ func (g *genFlags) register(cmd *cobra.Command, seedShort string) {
 	f.Float32Var(&g.sampler.RepeatPenalty, "repeat-penalty", d.RepeatPenalty, "penalty on recently seen tokens (1: off)")
 	f.IntVar(&g.sampler.RepeatLastN, "repeat-last-n", d.RepeatLastN, "tokens the repeat penalty looks back on (-1: all)")
 	f.Int64VarP(&g.sampler.Seed, "seed", seedShort, d.Seed, "random seed (-1: random)")
-	_ = cmd.MarkFlagRequired("model")
+	cmd.MarkFlagsOneRequired("model", "hf")
+	cmd.MarkFlagsMutuallyExclusive("model", "hf")
+}
+
+// resolve turns --hf into a local GGUF path in g.model.
+func (g *genFlags) resolve(cmd *cobra.Command) error {
+	if g.hfRepo == "" {
+		return nil
+	}
+	p, err := resolveHFModel(cmd, g.hfRepo, "", g.hfFile, "i2_s")
+	if err != nil {
+		return err
+	}
+	g.model = p
+	return nil
 }
 
 // load loads the model with the flags' options and checks it can do text;
@@ -113,6 +131,9 @@ prompt, as bitnet.cpp's run_inference.py does; see also "bitnet chat".`,
 					return err
 				}
 				prompt = string(b)
+			}
+			if err := g.resolve(cmd); err != nil {
+				return err
 			}
 			m, err := g.load(cmd.ErrOrStderr())
 			if err != nil {

@@ -75,7 +75,7 @@ func TestRunErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run", "-p", "x"}, `"model" not set`},
+		{[]string{"run", "-p", "x"}, `[model hf] is required`},
 		{[]string{"run", "-m", filepath.Join(t.TempDir(), "none.gguf"), "-p", "x"}, "none.gguf"},
 		{[]string{"run", "-m", model, "-c", "100", "-p", "x"}, "context 100 is longer than the model allows"},
 		{[]string{"run", "-m", model, "-c", "4", "-p", "one two three four five six"}, "longer than the context (4; see -c)"},
