@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +195,36 @@ func TestShutdownDeadlineCancels(t *testing.T) {
 	}
 	if eng.Stats().LiveSlots != 0 {
 		t.Error("a slot still holds a KV cache")
+	}
+}
+
+// A stream's per-write deadline does not outlive it: the kept-alive
+// connection serves the next request however late it comes.
+func TestKeepAliveAfterStream(t *testing.T) {
+	ts := newTestServer(t, 1, 256, server.Config{WriteTimeout: 50 * time.Millisecond}, nil)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	defer client.CloseIdleConnections()
+	conns := 0
+	for i := range 2 {
+		req, _ := http.NewRequest(http.MethodPost, ts.url+"/v1/completions", strings.NewReader(`{"prompt":"w","stream":true,"temperature":0}`))
+		trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+			if !info.Reused {
+				conns++
+			}
+		}}
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		s := readStream(t, resp.Body)
+		resp.Body.Close()
+		if s.text != "xyz" || !s.done {
+			t.Fatalf("request %d: %q done=%v", i, s.text, s.done)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+	if conns != 1 {
+		t.Errorf("%d connections opened, want 1 reused", conns)
 	}
 }
