@@ -3,6 +3,8 @@ package server
 import (
 	"errors"
 	"fmt"
+	goruntime "runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -36,6 +38,8 @@ type scheduler struct {
 	active   []*job
 	admitted []*job // active jobs in admission order, for prefill fairness
 	batch    []StepEntry
+	want     []int   // entries of batch with logits
+	sampled  []int32 // the token drawn for each entry of batch
 
 	nActive atomic.Int32
 	steps   atomic.Int64
@@ -255,17 +259,54 @@ func (s *scheduler) step() {
 	}
 	for _, e := range s.batch {
 		j := s.active[e.Slot]
-		if j == nil {
-			continue
-		}
 		j.pos += len(e.Tokens)
 		j.pending = j.pending[len(e.Tokens):]
-		if !e.WantLogits {
-			continue
-		}
-		j.prefill = false
-		s.accept(j, j.sampler.Sample(e.Logits))
 	}
+	s.sampleAll()
+	for i, e := range s.batch {
+		if e.WantLogits {
+			j := s.active[e.Slot]
+			j.prefill = false
+			s.accept(j, s.sampled[i])
+		}
+	}
+}
+
+// sampleAll draws the next token of every sequence of the batch that has
+// logits, into s.sampled. Over a large vocabulary a draw costs a visible
+// fraction of a decode step, so the sequences are spread over goroutines
+// (each has its own sampler); the engine's workers are idle meanwhile.
+func (s *scheduler) sampleAll() {
+	s.sampled = slices.Grow(s.sampled[:0], len(s.batch))[:len(s.batch)]
+	s.want = s.want[:0]
+	for i, e := range s.batch {
+		if e.WantLogits {
+			s.want = append(s.want, i)
+		}
+	}
+	draw := func(i int) {
+		e := &s.batch[i]
+		s.sampled[i] = s.active[e.Slot].sampler.Sample(e.Logits)
+	}
+	workers := min(goruntime.GOMAXPROCS(0), len(s.want))
+	if workers < 2 {
+		for _, i := range s.want {
+			draw(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Go(func() {
+			for k := w; k < len(s.want); k += workers {
+				draw(s.want[k])
+			}
+		})
+	}
+	for k := 0; k < len(s.want); k += workers {
+		draw(s.want[k])
+	}
+	wg.Wait()
 }
 
 // accept handles one sampled token of j.
