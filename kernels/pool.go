@@ -203,6 +203,13 @@ func (p *Pool) loop(i int) {
 				// token) or a dispatcher already claimed us: both send one.
 				<-w.wake
 			}
+			// A dispatcher that bumped gen, was descheduled, and claimed us
+			// only after we had already run its chunk and parked leaves a
+			// stale token: waking on it with no new generation must not run
+			// (or finish) the old job a second time.
+			if p.gen.Load() == seen && !p.closed.Load() {
+				continue
+			}
 		}
 		seen = p.gen.Load()
 		if p.closed.Load() {
