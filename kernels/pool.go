@@ -170,17 +170,26 @@ func (p *Pool) wakeWorker(i int) {
 
 // wait returns when every worker has finished the current dispatch.
 func (p *Pool) wait() {
-	if spinUntil(func() bool { return p.pending.Load() == 0 }) {
-		return
-	}
-	p.waiting.Store(stateParked)
-	if p.pending.Load() == 0 {
-		if p.waiting.CompareAndSwap(stateParked, stateRunning) {
+	for {
+		if spinUntil(func() bool { return p.pending.Load() == 0 }) {
 			return
 		}
-		// The last worker claimed the wake-up: consume its token.
+		p.waiting.Store(stateParked)
+		if p.pending.Load() == 0 {
+			if p.waiting.CompareAndSwap(stateParked, stateRunning) {
+				return
+			}
+			// The last worker claimed the wake-up: consume its token.
+		}
+		<-p.done
+		if p.pending.Load() == 0 {
+			return
+		}
+		// The token came from the last worker of the previous dispatch,
+		// preempted between its final pending decrement and its claim of
+		// the wake-up, which it then took from this dispatch's park:
+		// returning now would read results still being computed.
 	}
-	<-p.done
 }
 
 // finish is called by a worker after its chunk.

@@ -3,6 +3,7 @@ package kernels
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestPoolRun(t *testing.T) {
@@ -85,5 +86,31 @@ func TestPoolNoAlloc(t *testing.T) {
 	acts.Quantize(xs, 2, 128)
 	if n := testing.AllocsPerRun(200, func() { acts.Quantize(xs, 2, 128) }); n != 0 {
 		t.Fatalf("QActs.Quantize allocates %v times per call", n)
+	}
+}
+
+// TestPoolManyDispatches oversubscribes the CPUs and pauses now and then, so
+// that workers and the dispatcher are preempted and parked at many points of
+// the wake-up protocol: every
+// chunk of every dispatch must be done, once, when Run returns.
+func TestPoolManyDispatches(t *testing.T) {
+	p := NewPool(4)
+	defer p.Close()
+	const n = 64
+	var marks [n]atomic.Int32
+	for round := int32(1); round <= 5000; round++ {
+		p.Run(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				marks[i].Add(1)
+			}
+		})
+		for i := range marks {
+			if got := marks[i].Load(); got != round {
+				t.Fatalf("round %d: element %d done %d times", round, i, got)
+			}
+		}
+		if round%16 == 0 {
+			time.Sleep(2 * spinFor) // let workers and the dispatcher park
+		}
 	}
 }
