@@ -536,7 +536,7 @@ func (d *decoder) array(elem ValueType, n uint64, depth int) (Array, error) {
 		if err != nil {
 			return Array{}, err
 		}
-		return decodeFixedArray(elem, raw, n)
+		return decodeFixedArray(elem, raw)
 	}
 	switch elem {
 	case String:
@@ -562,75 +562,46 @@ func (d *decoder) array(elem ValueType, n uint64, depth int) (Array, error) {
 	}
 }
 
-func decodeFixedArray(elem ValueType, raw []byte, n uint64) (Array, error) {
+func decodeFixedArray(elem ValueType, raw []byte) (Array, error) {
 	le := binary.LittleEndian
 	var vals any
 	switch elem {
 	case Uint8:
 		vals = slices.Clone(raw)
 	case Int8:
-		v := make([]int8, n)
-		for i := range v {
-			v[i] = int8(raw[i])
-		}
-		vals = v
+		vals = decodeEach(raw, 1, func(b []byte) int8 { return int8(b[0]) })
 	case Bool:
-		v := make([]bool, n)
-		for i := range v {
-			if raw[i] > 1 {
-				return Array{}, &FormatError{Offset: -1, Field: "bool array", Err: fmt.Errorf("element %d has value %d", i, raw[i])}
+		for i, b := range raw {
+			if b > 1 {
+				return Array{}, &FormatError{Offset: -1, Field: "bool array", Err: fmt.Errorf("element %d has value %d", i, b)}
 			}
-			v[i] = raw[i] == 1
 		}
-		vals = v
+		vals = decodeEach(raw, 1, func(b []byte) bool { return b[0] == 1 })
 	case Uint16:
-		v := make([]uint16, n)
-		for i := range v {
-			v[i] = le.Uint16(raw[2*i:])
-		}
-		vals = v
+		vals = decodeEach(raw, 2, le.Uint16)
 	case Int16:
-		v := make([]int16, n)
-		for i := range v {
-			v[i] = int16(le.Uint16(raw[2*i:]))
-		}
-		vals = v
+		vals = decodeEach(raw, 2, func(b []byte) int16 { return int16(le.Uint16(b)) })
 	case Uint32:
-		v := make([]uint32, n)
-		for i := range v {
-			v[i] = le.Uint32(raw[4*i:])
-		}
-		vals = v
+		vals = decodeEach(raw, 4, le.Uint32)
 	case Int32:
-		v := make([]int32, n)
-		for i := range v {
-			v[i] = int32(le.Uint32(raw[4*i:]))
-		}
-		vals = v
+		vals = decodeEach(raw, 4, func(b []byte) int32 { return int32(le.Uint32(b)) })
 	case Float32:
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
-		}
-		vals = v
+		vals = decodeEach(raw, 4, func(b []byte) float32 { return math.Float32frombits(le.Uint32(b)) })
 	case Uint64:
-		v := make([]uint64, n)
-		for i := range v {
-			v[i] = le.Uint64(raw[8*i:])
-		}
-		vals = v
+		vals = decodeEach(raw, 8, le.Uint64)
 	case Int64:
-		v := make([]int64, n)
-		for i := range v {
-			v[i] = int64(le.Uint64(raw[8*i:]))
-		}
-		vals = v
+		vals = decodeEach(raw, 8, func(b []byte) int64 { return int64(le.Uint64(b)) })
 	case Float64:
-		v := make([]float64, n)
-		for i := range v {
-			v[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
-		}
-		vals = v
+		vals = decodeEach(raw, 8, func(b []byte) float64 { return math.Float64frombits(le.Uint64(b)) })
 	}
 	return Array{Elem: elem, Values: vals}, nil
+}
+
+// decodeEach decodes raw as consecutive little-endian elements of size bytes.
+func decodeEach[T any](raw []byte, size int, decode func([]byte) T) []T {
+	out := make([]T, len(raw)/size)
+	for i := range out {
+		out[i] = decode(raw[i*size : (i+1)*size])
+	}
+	return out
 }
