@@ -72,7 +72,7 @@ func CompareLogits(ref, got [][]float64, tieFrac float64) LogitStats {
 	return s
 }
 
-func argmax(x []float64) int {
+func argmax[T float32 | float64](x []T) int {
 	best := 0
 	for i, v := range x {
 		if v > x[best] {

@@ -243,7 +243,7 @@ func runtimeGreedy(ctx context.Context, seq *runtime.Sequence, steps int) ([]int
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		next := int32(argmax32(seq.Logits()))
+		next := int32(argmax(seq.Logits()))
 		out = append(out, next)
 		if err := seq.Decode(next); err != nil {
 			return nil, err
@@ -291,16 +291,6 @@ func toFloat64(x []float32) []float64 {
 		out[i] = float64(v)
 	}
 	return out
-}
-
-func argmax32(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 func logitRange(l [][]float64) float64 {
