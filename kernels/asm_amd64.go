@@ -211,18 +211,140 @@ func denseBF16AVX2x2(w *byte, stride int, x *float32, ng int, out *[2]float32)
 //go:noescape
 func denseQ80AVX2x2(w *byte, stride int, x *float32, ng int, out *[2]float32)
 
-// denseQ6KAVX2x2 computes, for two Q6_K rows stride bytes apart:
+// denseQ6KVNNI4 computes, for four Q6_K rows stride bytes apart and one
+// token quantized in blocks of 256 (q, d, bsum as blockActs), nsb super-blocks:
 //
-//	for r := 0; r < 2; r++ {
-//		var acc [32]float32
-//		for k := 0; k < 32*ng; k++ {
-//			acc[k%32] += float32(weight(w[r*stride:], k) * x[k])
+//	for r := 0; r < 4; r++ {
+//		out[r] = q6KDotGeneric(w[r*stride:], q, d[:nsb])
+//	}
+//
+// bit for bit (bs, the sums of 16 consecutive q, supplies the -32 of the codes).
+//
+//go:noescape
+func denseQ6KVNNI4(w *byte, stride int, q *int8, d *float32, bs *int16, nsb int, out *[4]float32)
+
+// denseQ6KAVX24 is denseQ6KVNNI4 with AVX2 only:
+//
+//	for r := 0; r < 4; r++ {
+//		out[r] = q6KDotGeneric(w[r*stride:], q, d[:nsb])
+//	}
+//
+//go:noescape
+func denseQ6KAVX24(w *byte, stride int, q *int8, d *float32, bs *int16, nsb int, out *[4]float32)
+
+// denseF16AVX512x4x1 computes, for four F16 rows stride bytes apart and T = 1 tokens xs floats apart:
+//
+//	for r := 0; r < 4; r++ {
+//		for t := 0; t < T; t++ {
+//			var acc [32]float32
+//			for k := 0; k < 32*ng; k++ {
+//				acc[k%32] += float32(weight(w[r*stride:], k) * x[t*xs+k])
+//			}
+//			out[4*t+r] = dotReduce(&acc)
 //		}
-//		out[r] = dotReduce(&acc)
 //	}
 //
 // with the products and sums rounded separately (no FMA), exactly as
 // denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
 //
 //go:noescape
-func denseQ6KAVX2x2(w *byte, stride int, x *float32, ng int, out *[2]float32)
+func denseF16AVX512x4x1(w *byte, stride int, x *float32, xs int, ng int, out *[8]float32)
+
+// denseF32AVX512x4x1 computes, for four F32 rows stride bytes apart and T = 1 tokens xs floats apart:
+//
+//	for r := 0; r < 4; r++ {
+//		for t := 0; t < T; t++ {
+//			var acc [32]float32
+//			for k := 0; k < 32*ng; k++ {
+//				acc[k%32] += float32(weight(w[r*stride:], k) * x[t*xs+k])
+//			}
+//			out[4*t+r] = dotReduce(&acc)
+//		}
+//	}
+//
+// with the products and sums rounded separately (no FMA), exactly as
+// denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
+//
+//go:noescape
+func denseF32AVX512x4x1(w *byte, stride int, x *float32, xs int, ng int, out *[8]float32)
+
+// denseBF16AVX512x4x1 computes, for four BF16 rows stride bytes apart and T = 1 tokens xs floats apart:
+//
+//	for r := 0; r < 4; r++ {
+//		for t := 0; t < T; t++ {
+//			var acc [32]float32
+//			for k := 0; k < 32*ng; k++ {
+//				acc[k%32] += float32(weight(w[r*stride:], k) * x[t*xs+k])
+//			}
+//			out[4*t+r] = dotReduce(&acc)
+//		}
+//	}
+//
+// with the products and sums rounded separately (no FMA), exactly as
+// denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
+//
+//go:noescape
+func denseBF16AVX512x4x1(w *byte, stride int, x *float32, xs int, ng int, out *[8]float32)
+
+// denseF16AVX512x4x2 computes, for four F16 rows stride bytes apart and T = 2 tokens xs floats apart:
+//
+//	for r := 0; r < 4; r++ {
+//		for t := 0; t < T; t++ {
+//			var acc [32]float32
+//			for k := 0; k < 32*ng; k++ {
+//				acc[k%32] += float32(weight(w[r*stride:], k) * x[t*xs+k])
+//			}
+//			out[4*t+r] = dotReduce(&acc)
+//		}
+//	}
+//
+// with the products and sums rounded separately (no FMA), exactly as
+// denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
+//
+//go:noescape
+func denseF16AVX512x4x2(w *byte, stride int, x *float32, xs int, ng int, out *[8]float32)
+
+// denseF32AVX512x4x2 computes, for four F32 rows stride bytes apart and T = 2 tokens xs floats apart:
+//
+//	for r := 0; r < 4; r++ {
+//		for t := 0; t < T; t++ {
+//			var acc [32]float32
+//			for k := 0; k < 32*ng; k++ {
+//				acc[k%32] += float32(weight(w[r*stride:], k) * x[t*xs+k])
+//			}
+//			out[4*t+r] = dotReduce(&acc)
+//		}
+//	}
+//
+// with the products and sums rounded separately (no FMA), exactly as
+// denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
+//
+//go:noescape
+func denseF32AVX512x4x2(w *byte, stride int, x *float32, xs int, ng int, out *[8]float32)
+
+// denseBF16AVX512x4x2 computes, for four BF16 rows stride bytes apart and T = 2 tokens xs floats apart:
+//
+//	for r := 0; r < 4; r++ {
+//		for t := 0; t < T; t++ {
+//			var acc [32]float32
+//			for k := 0; k < 32*ng; k++ {
+//				acc[k%32] += float32(weight(w[r*stride:], k) * x[t*xs+k])
+//			}
+//			out[4*t+r] = dotReduce(&acc)
+//		}
+//	}
+//
+// with the products and sums rounded separately (no FMA), exactly as
+// denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
+//
+//go:noescape
+func denseBF16AVX512x4x2(w *byte, stride int, x *float32, xs int, ng int, out *[8]float32)
+
+// axpyF32AVX2 computes, for n a multiple of 32:
+//
+//	for i := 0; i < n; i++ {
+//		o[i] += float32(a * v[i])
+//	}
+//
+//go:noescape
+func axpyF32AVX2(o *float32, v *float32, a float32, n int)

@@ -3,32 +3,54 @@ package kernels
 // Attention computes one token's attention over its sequence's float32 KV
 // cache. q is [nHeads*headDim]; kCache and vCache are [nPos][nKV*headDim]
 // row-major; out is [nHeads*headDim]; scratch needs nPos elements. Query
-// head h reads KV head h/(nHeads/nKV) (grouped-query attention); scores are
-// dot(q, k)*scale, softmaxed, and weight the values. Sums are float32 in
-// position order.
+// head h reads KV head h/(nHeads/nKV) (grouped-query attention). A score is
+// dot(q, k)*scale with the dot product of MatMulDense for F32 rows (32
+// interleaved lanes and dotReduce); scores are softmaxed and weight the
+// values, each output element a float32 sum in position order.
 func Attention(out, q, kCache, vCache []float32, nPos, nHeads, nKV, headDim int, scale float32, scratch []float32) {
+	AttentionHeads(out, q, kCache, vCache, nPos, nHeads, nKV, headDim, scale, scratch, 0, nHeads)
+}
+
+// AttentionHeads is Attention for query heads [h0, h1) only: the rest of
+// out is left alone, so heads can be split among threads.
+func AttentionHeads(out, q, kCache, vCache []float32, nPos, nHeads, nKV, headDim int, scale float32, scratch []float32, h0, h1 int) {
 	group := nHeads / nKV
 	stride := nKV * headDim
 	sc := scratch[:nPos]
-	for h := 0; h < nHeads; h++ {
+	for h := h0; h < h1; h++ {
 		qh := q[h*headDim : (h+1)*headDim]
 		off := (h / group) * headDim
-		for p := 0; p < nPos; p++ {
-			k := kCache[p*stride+off:][:headDim]
-			var s float32
-			for d, v := range qh {
-				s += float32(v * k[d])
-			}
-			sc[p] = s * scale
+		dotRowsF32(sc, kCache[off:], stride, qh, nPos)
+		for p := range sc {
+			sc[p] *= scale
 		}
 		Softmax(sc)
 		o := out[h*headDim : (h+1)*headDim]
 		clear(o)
 		for p, wgt := range sc {
-			v := vCache[p*stride+off:][:headDim]
-			for d := range o {
-				o[d] += float32(wgt * v[d])
-			}
+			axpy(o, wgt, vCache[p*stride+off:][:headDim])
 		}
+	}
+}
+
+// dotRowsGeneric is the reference of dotRowsF32: out[p] is the 32-lane dot
+// product (as denseRowsGeneric for F32) of x with rows[p*stride:][:len(x)].
+func dotRowsGeneric(out, rows []float32, stride int, x []float32, n int) {
+	k := len(x)
+	for p := 0; p < n; p++ {
+		r := rows[p*stride:][:k]
+		var acc [denseLane]float32
+		for i := range r {
+			acc[i%denseLane] += float32(r[i] * x[i])
+		}
+		out[p] = dotReduce(&acc)
+	}
+}
+
+// axpyGeneric is the reference of axpy: o[i] += float32(a*v[i]).
+func axpyGeneric(o []float32, a float32, v []float32) {
+	v = v[:len(o)]
+	for i := range o {
+		o[i] += float32(a * v[i])
 	}
 }

@@ -123,8 +123,12 @@ func (d *Dense) Row(dst []float32, i int) {
 }
 
 // MatMulDense computes out[t*M+m] = dot(row m, x[t*K:(t+1)*K]) for n tokens.
-// The dot product is the one of dotReduce: 32 interleaved float32 lanes, the
-// weight dequantized exactly as in Row, products and sums rounded separately.
+// For F32, F16, BF16 and Q8_0 the dot product is the one of dotReduce: 32
+// interleaved float32 lanes, the weight dequantized exactly as in Row,
+// products and sums rounded separately. Q6_K multiplies integers, as ggml
+// does: each token is quantized to int8 in blocks of 256 (ggml's Q8_K role)
+// and each super-block's exact integer dot product is scaled in float32 (see
+// q6KDotGeneric); this is what makes a Q6_K head cheaper than an F16 one.
 func MatMulDense(p *Pool, out []float32, w *Dense, x []float32, n int) {
 	if err := w.Validate(); err != nil {
 		panic(err)
@@ -136,9 +140,13 @@ func MatMulDense(p *Pool, out []float32, w *Dense, x []float32, n int) {
 		return
 	}
 	j := p.denseJob()
-	*j = denseTask{out: out, w: w, x: x, n: n}
+	acts := j.acts
+	if w.Type == DQ6_K {
+		acts.quantize(x, n, w.K)
+	}
+	*j = denseTask{out: out, w: w, x: x, n: n, acts: acts}
 	p.runTask((w.M+denseRowGroup-1)/denseRowGroup, j)
-	*j = denseTask{}
+	*j = denseTask{acts: acts}
 }
 
 // denseRowGroup rounds the workers' shares so vector kernels see whole
@@ -146,21 +154,25 @@ func MatMulDense(p *Pool, out []float32, w *Dense, x []float32, n int) {
 const denseRowGroup = 4
 
 type denseTask struct {
-	out []float32
-	w   *Dense
-	x   []float32
-	n   int
+	out  []float32
+	w    *Dense
+	x    []float32
+	n    int
+	acts *blockActs // the quantized tokens, for Q6_K; kept between calls
 }
 
 func (p *Pool) denseJob() *denseTask {
 	if p == nil {
-		return new(denseTask)
+		return &denseTask{acts: new(blockActs)}
+	}
+	if p.scr.dense.acts == nil {
+		p.scr.dense.acts = new(blockActs)
 	}
 	return &p.scr.dense
 }
 
-func (j *denseTask) run(lo, hi int) {
-	denseRows(j.out, j.w, j.x, j.n, lo*denseRowGroup, min(hi*denseRowGroup, j.w.M))
+func (j *denseTask) run(_, lo, hi int) {
+	denseRows(j.out, j.w, j.x, j.acts, j.n, lo*denseRowGroup, min(hi*denseRowGroup, j.w.M))
 }
 
 // scratch is the per-Pool state of the package's kernels.

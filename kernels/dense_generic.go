@@ -70,11 +70,56 @@ func dotReduce(acc *[denseLane]float32) float32 {
 	return s[0]
 }
 
+// q6KDotGeneric is the reference Q6_K dot product of one row with one token
+// of block-quantized activations (q, d: that token's slices): per
+// super-block an exact integer sum Σ_sub scale[sub]·Σ code·q, then, in
+// float32 with each operation rounded,
+//
+//	acc += float32(f16(d_w)*d_a) * float32(isum)
+//
+// over the super-blocks in order, as ggml's Q6_K × Q8_K dot product does.
+func q6KDotGeneric(row []byte, q []int8, d []float32) float32 {
+	var acc float32
+	for b := range d {
+		blk := row[b*q6KBytes:][:q6KBytes]
+		qb := q[b*q6KBlock:][:q6KBlock]
+		var isum int32
+		for h := 0; h < 2; h++ {
+			ql := blk[64*h:]
+			qh := blk[128+32*h:]
+			for r := 0; r < 4; r++ {
+				for half := 0; half < 2; half++ {
+					var s int32
+					for l := 16 * half; l < 16*half+16; l++ {
+						c := int32(ql[32*(r&1)+l]>>(4*uint(r/2))&15|(qh[l]>>(2*uint(r))&3)<<4) - 32
+						s += c * int32(qb[128*h+32*r+l])
+					}
+					isum += int32(int8(blk[192+8*h+2*r+half])) * s
+				}
+			}
+		}
+		f := f16ToF32(binary.LittleEndian.Uint16(blk[208:])) * d[b]
+		acc += float32(f * float32(isum))
+	}
+	return acc
+}
+
 // denseRowsGeneric is the reference for rows [m0, m1) of MatMulDense: lane
 // j accumulates float32(w[k]*x[k]) for k ≡ j (mod 32), past K with zeros.
-func denseRowsGeneric(out []float32, w *Dense, x []float32, n, m0, m1 int) {
+// Q6_K rows take q6KDotGeneric with the block-quantized tokens a.
+func denseRowsGeneric(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int) {
 	rb := w.rowBytes()
 	K := w.K
+	if w.Type == DQ6_K {
+		nb := K / q6KBlock
+		for m := m0; m < m1; m++ {
+			row := w.Data[m*rb : (m+1)*rb]
+			for t := 0; t < n; t++ {
+				out[t*w.M+m] = q6KDotGeneric(row, a.q[t*K:(t+1)*K], a.d[t*nb:(t+1)*nb])
+			}
+		}
+		return
+	}
 	groups := (K + denseLane - 1) / denseLane
 	var g [denseLane]float32
 	for m := m0; m < m1; m++ {

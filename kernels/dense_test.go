@@ -97,6 +97,46 @@ func TestDenseRow(t *testing.T) {
 	}
 }
 
+// refQ6KDot is the documented Q6_K dot product written from its definition:
+// the token quantized per 256 values with the reference quantizer, codes
+// and scales decoded with ggml's dequantize_row_q6_K loop structure, an
+// exact integer sum per super-block, then acc += float32(d_w*d_a)*isum.
+func refQ6KDot(d *Dense, i int, x []float32) float32 {
+	rb, _ := RowBytes(d.Type, d.K)
+	row := d.Data[i*rb : (i+1)*rb]
+	var acc float32
+	for b := 0; b < d.K/256; b++ {
+		xb := x[b*256 : (b+1)*256]
+		s := actScale(absMaxGeneric(xb))
+		q := make([]int8, 256)
+		quantizeRowGeneric(q, xb, s)
+		blk := row[b*210:]
+		ql, qh, sc := blk[:128], blk[128:192], blk[192:208]
+		var code [256]int32
+		var scale [256]int32
+		for n := 0; n < 256; n += 128 {
+			for l := 0; l < 32; l++ {
+				is := l / 16
+				code[n+l] = int32(ql[l]&0xF|(qh[l]>>0&3)<<4) - 32
+				code[n+l+32] = int32(ql[l+32]&0xF|(qh[l]>>2&3)<<4) - 32
+				code[n+l+64] = int32(ql[l]>>4|(qh[l]>>4&3)<<4) - 32
+				code[n+l+96] = int32(ql[l+32]>>4|(qh[l]>>6&3)<<4) - 32
+				for j := 0; j < 4; j++ {
+					scale[n+l+32*j] = int32(int8(sc[is+2*j]))
+				}
+			}
+			ql, qh, sc = ql[64:], qh[32:], sc[8:]
+		}
+		var isum int32
+		for k := range code {
+			isum += scale[k] * code[k] * int32(q[k])
+		}
+		f := f16ToF32(binary.LittleEndian.Uint16(blk[208:])) * (1 / s)
+		acc += float32(f * float32(isum))
+	}
+	return acc
+}
+
 // refDot is the documented dense dot product, written from its definition.
 func refDot(w, x []float32) float32 {
 	var acc [32]float32
@@ -127,7 +167,9 @@ func TestMatMulDense(t *testing.T) {
 	for _, typ := range denseTypes {
 		cases = append(cases, tc{typ, 9, 256, 1}, tc{typ, 16, 512, 3}, tc{typ, 1, 256, 2})
 	}
-	cases = append(cases, tc{DF32, 5, 37, 2}, tc{DF16, 7, 70, 1}, tc{DBF16, 6, 1, 3}, tc{DF16, 13, 2560, 1})
+	cases = append(cases, tc{DF32, 5, 37, 2}, tc{DF16, 7, 70, 1}, tc{DBF16, 6, 1, 3}, tc{DF16, 13, 2560, 1},
+		tc{DF16, 18, 2560, 5}, tc{DF32, 22, 64, 4}, tc{DBF16, 23, 96, 2},
+		tc{DQ6_K, 21, 2560, 3}, tc{DQ6_K, 8, 256, 1})
 	for _, c := range cases {
 		d := randDense(r, c.typ, c.m, c.k)
 		x := randFloats(r, c.n*c.k, 3)
@@ -137,15 +179,23 @@ func TestMatMulDense(t *testing.T) {
 			row := refRow(d, m)
 			for n := 0; n < c.n; n++ {
 				want[n*c.m+m] = refDot(row, x[n*c.k:])
-				var exact float64
+				if c.typ == DQ6_K {
+					want[n*c.m+m] = refQ6KDot(d, m, x[n*c.k:(n+1)*c.k])
+				}
+				var exact, mag float64
 				for k := range row {
 					exact += float64(row[k]) * float64(x[n*c.k+k])
+					mag += math.Abs(float64(row[k]) * float64(x[n*c.k+k]))
 				}
-				f64err = math.Max(f64err, math.Abs(exact-float64(want[n*c.m+m])))
+				e := math.Abs(exact - float64(want[n*c.m+m]))
+				if c.typ == DQ6_K { // int8 activations: relative to Σ|w·x|
+					e /= mag
+				}
+				f64err = math.Max(f64err, e)
 			}
 		}
-		if f64err > 1e-3 {
-			t.Errorf("%v: lane order drifts %v from float64", c.typ, f64err)
+		if tol := map[DType]float64{DQ6_K: 5e-3}[c.typ] + 1e-3; f64err > tol {
+			t.Errorf("%v: the dot product drifts %v from float64", c.typ, f64err)
 		}
 		for _, path := range testPaths(t) {
 			for _, p := range []*Pool{nil, pool} {

@@ -2,7 +2,11 @@
 
 package kernels
 
-import "github.com/klauspost/cpuid/v2"
+import (
+	"unsafe"
+
+	"github.com/klauspost/cpuid/v2"
+)
 
 func init() {
 	c := cpuid.CPU
@@ -114,23 +118,59 @@ func denseDot2(t DType, w *byte, stride int, x *float32, ng int, out *[2]float32
 		denseBF16AVX2x2(w, stride, x, ng, out)
 	case DQ8_0:
 		denseQ80AVX2x2(w, stride, x, ng, out)
-	case DQ6_K:
-		denseQ6KAVX2x2(w, stride, x, ng, out)
 	}
 }
 
-// denseRows runs the assembly on pairs of rows for the types it covers
-// when K is a multiple of 32, the reference otherwise.
-func denseRows(out []float32, w *Dense, x []float32, n, m0, m1 int) {
+// denseDot4 calls the 4-row AVX-512 kernel of a float type for t (1 or 2)
+// tokens xs floats apart.
+func denseDot4(typ DType, t int, w *byte, stride int, x *float32, xs, ng int, out *[8]float32) {
+	switch {
+	case typ == DF16 && t == 1:
+		denseF16AVX512x4x1(w, stride, x, xs, ng, out)
+	case typ == DF16:
+		denseF16AVX512x4x2(w, stride, x, xs, ng, out)
+	case typ == DF32 && t == 1:
+		denseF32AVX512x4x1(w, stride, x, xs, ng, out)
+	case typ == DF32:
+		denseF32AVX512x4x2(w, stride, x, xs, ng, out)
+	case typ == DBF16 && t == 1:
+		denseBF16AVX512x4x1(w, stride, x, xs, ng, out)
+	case typ == DBF16:
+		denseBF16AVX512x4x2(w, stride, x, xs, ng, out)
+	}
+}
+
+// denseRows runs the assembly when K is a multiple of 32: with AVX-512,
+// groups of 4 rows against pairs of tokens (each row converted once per
+// pair); with AVX2, pairs of rows one token at a time. Leftover rows take
+// the 2-row kernel or the reference.
+func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int) {
+	if w.Type == DQ6_K {
+		q6KRows(out, w, a, n, m0, m1)
+		return
+	}
 	asm := useAVX2 && w.K%denseLane == 0
 	if !asm || m1-m0 < 2 {
-		denseRowsGeneric(out, w, x, n, m0, m1)
+		denseRowsGeneric(out, w, x, a, n, m0, m1)
 		return
 	}
 	K, M := w.K, w.M
 	rb := w.rowBytes()
-	var o [2]float32
 	m := m0
+	if useVNNI && w.Type != DQ8_0 && w.Type != DQ6_K {
+		var o [8]float32
+		for ; m+4 <= m1; m += 4 {
+			rows := w.Data[m*rb : (m+4)*rb]
+			for t := 0; t < n; t += 2 {
+				nt := min(2, n-t)
+				denseDot4(w.Type, nt, &rows[0], rb, &x[t*K], K, K/denseLane, &o)
+				for j := 0; j < nt; j++ {
+					copy(out[(t+j)*M+m:(t+j)*M+m+4], o[4*j:4*j+4])
+				}
+			}
+		}
+	}
+	var o [2]float32
 	for ; m+2 <= m1; m += 2 {
 		rows := w.Data[m*rb : (m+2)*rb]
 		for t := 0; t < n; t++ {
@@ -140,6 +180,70 @@ func denseRows(out []float32, w *Dense, x []float32, n, m0, m1 int) {
 		}
 	}
 	if m < m1 {
-		denseRowsGeneric(out, w, x, n, m, m1)
+		denseRowsGeneric(out, w, x, a, n, m, m1)
 	}
+}
+
+// q6KRows runs the integer Q6_K kernel on groups of 4 rows, one token at a
+// time (the 4 rows stay in L1 across tokens); leftover rows take the
+// reference.
+func q6KRows(out []float32, w *Dense, a *blockActs, n, m0, m1 int) {
+	m := m0
+	if useAVX2 {
+		K, M := w.K, w.M
+		rb, nsb := w.rowBytes(), w.K/q6KBlock
+		var o [4]float32
+		for ; m+4 <= m1; m += 4 {
+			rows := w.Data[m*rb : (m+4)*rb]
+			for t := 0; t < n; t++ {
+				if useVNNI {
+					denseQ6KVNNI4(&rows[0], rb, &a.q[t*K], &a.d[t*nsb], &a.bsum[t*K/16], nsb, &o)
+				} else {
+					denseQ6KAVX24(&rows[0], rb, &a.q[t*K], &a.d[t*nsb], &a.bsum[t*K/16], nsb, &o)
+				}
+				copy(out[t*M+m:t*M+m+4], o[:])
+			}
+		}
+	}
+	if m < m1 {
+		denseRowsGeneric(out, w, nil, a, n, m, m1)
+	}
+}
+
+// dotRowsF32 runs the F32 dense kernels (4 rows with AVX-512, 2 with AVX2)
+// over rows stride floats apart when len(x) is a multiple of 32; the last
+// rows and other sizes take the reference.
+func dotRowsF32(out, rows []float32, stride int, x []float32, n int) {
+	k := len(x)
+	if !useAVX2 || k%denseLane != 0 || k == 0 {
+		dotRowsGeneric(out, rows, stride, x, n)
+		return
+	}
+	_ = rows[(n-1)*stride+k-1]
+	p := 0
+	if useVNNI {
+		var o [8]float32
+		for ; p+4 <= n; p += 4 {
+			denseF32AVX512x4x1((*byte)(unsafe.Pointer(&rows[p*stride])), 4*stride, &x[0], k, k/denseLane, &o)
+			copy(out[p:p+4], o[:4])
+		}
+	}
+	var o [2]float32
+	for ; p+2 <= n; p += 2 {
+		denseF32AVX2x2((*byte)(unsafe.Pointer(&rows[p*stride])), 4*stride, &x[0], k/denseLane, &o)
+		out[p], out[p+1] = o[0], o[1]
+	}
+	if p < n {
+		dotRowsGeneric(out[p:], rows[p*stride:], stride, x, n-p)
+	}
+}
+
+// axpy is axpyGeneric with AVX2 when len(o) is a multiple of 32.
+func axpy(o []float32, a float32, v []float32) {
+	if !useAVX2 || len(o)%32 != 0 || len(o) == 0 {
+		axpyGeneric(o, a, v)
+		return
+	}
+	v = v[:len(o)]
+	axpyF32AVX2(&o[0], &v[0], a, len(o))
 }

@@ -126,7 +126,7 @@ func (j *i2sTask) dispatch(p *Pool) {
 }
 
 // run computes the row groups [lo, hi) of the concatenated matrices.
-func (j *i2sTask) run(lo, hi int) {
+func (j *i2sTask) run(_, lo, hi int) {
 	base := 0
 	for i := range j.parts {
 		pt := &j.parts[i]

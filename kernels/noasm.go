@@ -12,9 +12,15 @@ func i2sRows(out []float32, w *I2S, a *QActs, qsum []int32, m0, m1 int) {
 	i2sRowsGeneric(out, w, a, qsum, m0, m1)
 }
 
-func denseRows(out []float32, w *Dense, x []float32, n, m0, m1 int) {
-	denseRowsGeneric(out, w, x, n, m0, m1)
+func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int) {
+	denseRowsGeneric(out, w, x, a, n, m0, m1)
 }
 
 // Paths lists the kernel implementations this build and CPU use.
 func Paths() []string { return []string{"generic"} }
+
+func dotRowsF32(out, rows []float32, stride int, x []float32, n int) {
+	dotRowsGeneric(out, rows, stride, x, n)
+}
+
+func axpy(o []float32, a float32, v []float32) { axpyGeneric(o, a, v) }

@@ -148,3 +148,44 @@ func TestAttention(t *testing.T) {
 		}
 	}
 }
+
+// TestAttentionPaths runs every implementation against the reference, bit
+// for bit, for head sizes with and without vector paths and position counts
+// that leave partial row groups, and checks that a head range writes only
+// its heads.
+func TestAttentionPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, c := range []struct{ nPos, nHeads, nKV, hd int }{
+		{1, 4, 4, 128}, {5, 20, 5, 128}, {37, 8, 2, 64}, {9, 4, 2, 8}, {3, 2, 1, 96},
+	} {
+		q := randFloats(r, c.nHeads*c.hd, 2)
+		k := randFloats(r, c.nPos*c.nKV*c.hd, 2)
+		v := randFloats(r, c.nPos*c.nKV*c.hd, 2)
+		scale := float32(1 / math.Sqrt(float64(c.hd)))
+		var want []float32
+		for _, path := range testPaths(t) {
+			func() {
+				defer path.enable()()
+				out := make([]float32, c.nHeads*c.hd)
+				Attention(out, q, k, v, c.nPos, c.nHeads, c.nKV, c.hd, scale, make([]float32, c.nPos))
+				if want == nil {
+					want = out
+					return
+				}
+				for i := range out {
+					if math.Float32bits(out[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%+v %s: out[%d] = %v, want %v", c, path.name, i, out[i], want[i])
+					}
+				}
+				part := make([]float32, c.nHeads*c.hd)
+				h0 := c.nHeads / 2
+				AttentionHeads(part, q, k, v, c.nPos, c.nHeads, c.nKV, c.hd, scale, make([]float32, c.nPos), h0, c.nHeads)
+				for i := range part {
+					if i < h0*c.hd && part[i] != 0 || i >= h0*c.hd && part[i] != want[i] {
+						t.Fatalf("%+v %s: heads [%d, %d): out[%d] = %v", c, path.name, h0, c.nHeads, i, part[i])
+					}
+				}
+			}()
+		}
+	}
+}

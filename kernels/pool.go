@@ -16,13 +16,22 @@ const spinFor = 50 * time.Microsecond
 // task is one parallel job; the kernels implement it with structs owned by
 // the Pool so that a dispatch allocates nothing.
 type task interface {
-	run(lo, hi int)
+	run(chunk, lo, hi int)
 }
 
-// funcTask adapts the user function of Pool.Run.
-type funcTask struct{ fn func(lo, hi int) }
+// funcTask adapts the user function of Pool.Run or Pool.RunChunks.
+type funcTask struct {
+	fn  func(lo, hi int)
+	cfn func(chunk, lo, hi int)
+}
 
-func (t *funcTask) run(lo, hi int) { t.fn(lo, hi) }
+func (t *funcTask) run(chunk, lo, hi int) {
+	if t.cfn != nil {
+		t.cfn(chunk, lo, hi)
+		return
+	}
+	t.fn(lo, hi)
+}
 
 // Worker states for the park/wake handshake.
 const (
@@ -119,12 +128,28 @@ func (p *Pool) Run(n int, fn func(lo, hi int)) {
 	p.mu.Unlock()
 }
 
+// RunChunks is Run with the index (0 to Threads()-1) of the chunk passed to
+// fn, so that each concurrent call can use its own scratch memory.
+func (p *Pool) RunChunks(n int, fn func(chunk, lo, hi int)) {
+	if p == nil {
+		if n > 0 {
+			fn(0, 0, n)
+		}
+		return
+	}
+	p.mu.Lock()
+	p.fn.cfn = fn
+	p.dispatch(n, &p.fn)
+	p.fn.cfn = nil
+	p.mu.Unlock()
+}
+
 // runTask is Run for the package's own kernels; t is usually a field of p
 // (or of p.scr) so that nothing escapes per call. The caller holds no lock.
 func (p *Pool) runTask(n int, t task) {
 	if p == nil {
 		if n > 0 {
-			t.run(0, n)
+			t.run(0, 0, n)
 		}
 		return
 	}
@@ -144,7 +169,7 @@ func (p *Pool) dispatch(n int, t task) {
 		return
 	}
 	if p.threads == 1 || n == 1 || p.closed.Load() {
-		t.run(0, n)
+		t.run(0, 0, n)
 		return
 	}
 	p.job, p.n = t, n
@@ -154,7 +179,7 @@ func (p *Pool) dispatch(n int, t task) {
 		p.wakeWorker(i)
 	}
 	if lo, hi := chunk(n, p.threads, 0); lo < hi {
-		t.run(lo, hi)
+		t.run(0, lo, hi)
 	}
 	p.wait()
 	p.job = nil
@@ -225,7 +250,7 @@ func (p *Pool) loop(i int) {
 			return
 		}
 		if lo, hi := chunk(p.n, p.threads, i+1); lo < hi {
-			p.job.run(lo, hi)
+			p.job.run(i+1, lo, hi)
 		}
 		p.finish()
 	}

@@ -25,13 +25,13 @@ type state struct {
 	o            []float32 // projection back to the residual, [n][Embedding]
 	gate, up     []float32 // [n][FFN]
 	logits       []float32 // [len(rows)][Vocab]
-	scores       []float32 // attention scratch, [n][scoreStride]
+	scores       []float32 // attention scratch, [threads][scoreStride]
 	scoreStride  int
 	qa           kernels.QActs
 	outs         [3][]float32
 	attnLayer    int
 	attnScale    float32
-	attnFn       func(lo, hi int)
+	attnFn       func(chunk, lo, hi int)
 	layerHook    func(layer int, hidden []float32) // see Session.SetLayerHook
 }
 
@@ -64,7 +64,7 @@ func (s *state) resize(n, maxPos int) {
 	s.gate = grow(s.gate, n*c.FFN)
 	s.up = grow(s.up, n*c.FFN)
 	s.scoreStride = maxPos
-	s.scores = grow(s.scores, n*maxPos)
+	s.scores = grow(s.scores, s.pool.Threads()*maxPos)
 	if cap(s.seq) < n {
 		s.seq = make([]int, n)
 	}
@@ -189,7 +189,7 @@ func (s *state) attention(a *attention, il int, subNorm []float32) {
 		s.cache.put(il, s.seq[i], s.pos[i], k, s.v[i*kd:(i+1)*kd])
 	}
 	s.attnLayer = il
-	s.pool.Run(s.n, s.attnFn)
+	s.pool.RunChunks(s.n*c.Heads, s.attnFn)
 	if subNorm != nil {
 		s.normRows(s.att, s.att, subNorm, qd)
 	}
@@ -197,16 +197,22 @@ func (s *state) attention(a *attention, il int, subNorm []float32) {
 	kernels.Add(s.x[:s.n*d], s.o[:s.n*d])
 }
 
-// attendRange computes the attention of tokens [lo, hi) of the batch; each
-// token sees its own sequence up to and including its position.
-func (s *state) attendRange(lo, hi int) {
+// attendRange computes the attention of units [lo, hi) of the batch, unit
+// u being query head u%Heads of token u/Heads (so one token's heads are
+// split among threads when decoding); each token sees its own sequence up
+// to and including its position. chunk selects the thread's scratch.
+func (s *state) attendRange(chunk, lo, hi int) {
 	c := s.cfg
 	qd := c.QDim()
-	for i := lo; i < hi; i++ {
+	scratch := s.scores[chunk*s.scoreStride : (chunk+1)*s.scoreStride]
+	for u := lo; u < hi; {
+		i, h0 := u/c.Heads, u%c.Heads
+		h1 := min(c.Heads, h0+hi-u)
 		nPos := s.pos[i] + 1
 		k, v := s.cache.view(s.attnLayer, s.seq[i], nPos)
-		kernels.Attention(s.att[i*qd:(i+1)*qd], s.q[i*qd:(i+1)*qd], k, v, nPos, c.Heads, c.KVHeads, c.HeadDim,
-			s.attnScale, s.scores[i*s.scoreStride:(i+1)*s.scoreStride])
+		kernels.AttentionHeads(s.att[i*qd:(i+1)*qd], s.q[i*qd:(i+1)*qd], k, v, nPos, c.Heads, c.KVHeads, c.HeadDim,
+			s.attnScale, scratch, h0, h1)
+		u += h1 - h0
 	}
 }
 

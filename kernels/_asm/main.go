@@ -8,6 +8,8 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
@@ -18,6 +20,8 @@ func main() {
 	ConstraintExpr("!purego")
 	consts()
 	q6kConsts()
+	q6kVNNIConsts()
+	q6kAVX2Consts()
 	for t := 1; t <= 4; t++ {
 		i2sVNNI(t)
 	}
@@ -31,7 +35,14 @@ func main() {
 	denseAVX2("denseF32AVX2x2", "F32", 128)
 	denseAVX2("denseBF16AVX2x2", "BF16", 64)
 	denseAVX2("denseQ80AVX2x2", "Q8_0", 34)
-	denseQ6KAVX2()
+	denseQ6KVNNI()
+	denseQ6KAVX2Int()
+	for t := 1; t <= 2; t++ {
+		denseAVX512(fmt.Sprintf("denseF16AVX512x4x%d", t), "F16", 64, t)
+		denseAVX512(fmt.Sprintf("denseF32AVX512x4x%d", t), "F32", 128, t)
+		denseAVX512(fmt.Sprintf("denseBF16AVX512x4x%d", t), "BF16", 64, t)
+	}
+	axpyAVX2()
 	Generate()
 }
 

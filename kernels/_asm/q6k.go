@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"github.com/mmcloughlin/avo/ir"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -21,7 +21,7 @@ const (
 	q6kD     = 208
 )
 
-var mask0f, mask30, bytes32 Mem
+var mask0f, mask30 Mem
 
 func q6kConsts() {
 	mask0f = GLOBL("q6k_mask0f", RODATA|NOPTR)
@@ -32,68 +32,257 @@ func q6kConsts() {
 	for i := 0; i < 32; i++ {
 		DATA(i, U8(0x30))
 	}
-	bytes32 = GLOBL("q6k_bytes32", RODATA|NOPTR)
+}
+
+// vpdpwssd emits VPDPWSSD src2, src1, dst: each dword of dst gains the two
+// products of the signed words of src1 and src2 (avo 0.5 has no builder).
+func vpdpwssd(src2 Op, src1, dst Register) {
+	Instruction(&ir.Instruction{
+		Opcode:   "VPDPWSSD",
+		Operands: []Op{src2, src1, dst},
+		Inputs:   []Op{src2, src1, dst},
+		Outputs:  []Op{dst},
+		ISA:      []string{"AVX512_VNNI"},
+	})
+}
+
+// Constants of the VNNI Q6_K kernel.
+var (
+	q6kSllv  Mem // 32 words: 4 (groups 0), then 2 (group 1): qh bits to bits 4-5
+	q6kSrlv  Mem // 32 words: 0 (group 2), then 2 (group 3)
+	q6kScIdx Mem // 4×32 words: vpermw indices spreading scales 4u..4u+3 over 8 words each
+	mask0f64 Mem // 64 bytes of 0x0f
+	mask3064 Mem // 64 bytes of 0x30
+)
+
+func q6kVNNIConsts() {
+	words := func(name string, f func(i int) int) Mem {
+		m := GLOBL(name, RODATA|NOPTR)
+		for i := 0; i < 32; i++ {
+			DATA(2*i, U16(f(i)))
+		}
+		return m
+	}
+	q6kSllv = words("q6k_sllv", func(i int) int { return 4 - 2*(i/16) })
+	q6kSrlv = words("q6k_srlv", func(i int) int { return 2 * (i / 16) })
+	q6kScIdx = GLOBL("q6k_scidx", RODATA|NOPTR)
+	for u := 0; u < 4; u++ {
+		for j := 0; j < 32; j++ {
+			DATA(64*u+2*j, U16(4*u+j/8))
+		}
+	}
+	bytes := func(name string, v byte) Mem {
+		m := GLOBL(name, RODATA|NOPTR)
+		for i := 0; i < 64; i++ {
+			DATA(i, U8(v))
+		}
+		return m
+	}
+	mask0f64 = bytes("q6k_mask0f64", 0x0f)
+	mask3064 = bytes("q6k_mask3064", 0x30)
+}
+
+// denseQ6KVNNI generates the integer Q6_K dot product of 4 rows with one
+// token of block-quantized activations, with AVX-512 VNNI. Per super-block
+// and half h of 128 weights, one 64-byte load of ql gives the low nibbles
+// of groups 0|1 (and, shifted, 2|3) in the order of the activations; qh is
+// broadcast to both 256-bit halves and shifted by a different count in each
+// to supply the high pairs. Codes stay unsigned (q+32): vpmaddubsw pairs
+// them with the activations into words, vpdpwssd multiplies the words by
+// the sub-block scales (spread by vpermw) into dwords, and the +32 is taken
+// back as 32·Σ scale·bsum. The four rows' integer sums are then scaled in
+// float32 in the lanes of one xmm, each operation rounded as in the
+// reference.
+func denseQ6KVNNI() {
+	TEXT("denseQ6KVNNI4", NOSPLIT, "func(w *byte, stride int, q *int8, d *float32, bs *int16, nsb int, out *[4]float32)")
+	Pragma("noescape")
+	Doc(`denseQ6KVNNI4 computes, for four Q6_K rows stride bytes apart and one
+// token quantized in blocks of 256 (q, d, bsum as blockActs), nsb super-blocks:
+//
+//	for r := 0; r < 4; r++ {
+//		out[r] = q6KDotGeneric(w[r*stride:], q, d[:nsb])
+//	}
+//
+// bit for bit (bs, the sums of 16 consecutive q, supplies the -32 of the codes).`)
+	w := Load(Param("w"), GP64())
+	stride := Load(Param("stride"), GP64())
+	stride3 := times3(stride)
+	q := Load(Param("q"), GP64())
+	d := Load(Param("d"), GP64())
+	bs := Load(Param("bs"), GP64())
+	nsb := Load(Param("nsb"), GP64())
+	pf := GP64()
+	LEAQ(Mem{Base: w, Index: stride, Scale: 4}, pf)
+
+	m0f, m30, sll, srl := ZMM(), ZMM(), ZMM(), ZMM()
+	VMOVDQU64(mask0f64, m0f)
+	VMOVDQU64(mask3064, m30)
+	VMOVDQU64(q6kSllv, sll)
+	VMOVDQU64(q6kSrlv, srl)
+	var idx [4]VecVirtual
+	for u := range idx {
+		idx[u] = ZMM()
+		VMOVDQU64(q6kScIdx.Offset(64*u), idx[u])
+	}
+	facc := XMM()
+	VXORPS(facc, facc, facc)
+
+	Label("superblock")
+	for l := 0; l < 4*q6kBytes; l += 64 {
+		PREFETCHT1(Mem{Base: pf, Disp: l})
+	}
+	ADDQ(U32(4*q6kBytes), pf)
+	Comment("a[u] = activations 64u..64u+63, bsum = the 16 sums of 16")
+	var a [4]VecVirtual
+	for u := range a {
+		a[u] = ZMM()
+		VMOVDQU64(Mem{Base: q, Disp: 64 * u}, a[u])
+	}
+	bsum := YMM()
+	VMOVDQU(Mem{Base: bs}, bsum)
+	var y [4]VecVirtual
+	for r := 0; r < 4; r++ {
+		Commentf("row %d", r)
+		row := func(disp int) Mem { return strided(w, stride, stride3, r, disp) }
+		acc, sc := ZMM(), ZMM()
+		VPMOVSXBW(row(q6kSc), sc.AsY())
+		Comment("acc = -32·Σ scale·bsum, then += Σ scale·Σ (q+32)·a")
+		VPMADDWD(bsum, sc.AsY(), acc.AsY())
+		VPSLLD(U8(5), acc.AsY(), acc.AsY())
+		z := ZMM()
+		VPXORD(z, z, z)
+		VPSUBD(acc, z, acc)
+		for h := 0; h < 2; h++ {
+			ql, qh := ZMM(), ZMM()
+			VMOVDQU64(row(64*h), ql)
+			VBROADCASTI64X4(row(q6kQH+32*h), qh)
+			for half := 0; half < 2; half++ {
+				u, t := ZMM(), ZMM()
+				if half == 0 {
+					VPANDD(m0f, ql, u)
+					VPSLLVW(sll, qh, t)
+				} else {
+					VPSRLW(U8(4), ql, u)
+					VPANDD(m0f, u, u)
+					VPSRLVW(srl, qh, t)
+				}
+				Comment("u |= t & 0x30")
+				VPTERNLOGD(U8(0xf8), m30, t, u)
+				p, s := ZMM(), ZMM()
+				VPMADDUBSW(a[2*h+half], u, p)
+				VPERMW(sc, idx[2*h+half], s)
+				vpdpwssd(s, p, acc)
+			}
+		}
+		y[r] = YMM()
+		VEXTRACTI64X4(U8(1), acc, y[r])
+		VPADDD(acc.AsY(), y[r], y[r])
+	}
+	Comment("isum = the four rows' integer sums in the lanes of one xmm (EVEX forms: any register)")
+	var s2 [2]VecVirtual
+	for i := range s2 {
+		lo, hi := YMM(), YMM()
+		VPUNPCKLDQ(y[2*i+1], y[2*i], lo)
+		VPUNPCKHDQ(y[2*i+1], y[2*i], hi)
+		s2[i] = YMM()
+		VPADDD(hi, lo, s2[i])
+	}
+	lo, hi := YMM(), YMM()
+	VPUNPCKLQDQ(s2[1], s2[0], lo)
+	VPUNPCKHQDQ(s2[1], s2[0], hi)
+	VPADDD(hi, lo, lo)
+	isum := XMM()
+	VEXTRACTI32X4(U8(1), lo, isum)
+	VPADDD(lo.AsX(), isum, isum)
+	Comment("facc += float32(f16(d_w)·d_a) · float32(isum), lane by lane")
+	dw := XMM()
+	VPXOR(dw, dw, dw)
+	for r := 0; r < 4; r++ {
+		VPINSRW(U8(r), strided(w, stride, stride3, r, q6kD), dw, dw)
+	}
+	VCVTPH2PS(dw, dw)
+	da := XMM()
+	VBROADCASTSS(Mem{Base: d}, da)
+	VMULPS(da, dw, dw)
+	VCVTDQ2PS(isum, isum)
+	VMULPS(isum, dw, dw)
+	VADDPS(dw, facc, facc)
+
+	ADDQ(U32(q6kBytes), w)
+	ADDQ(U32(256), q)
+	ADDQ(U8(4), d)
+	ADDQ(U8(32), bs)
+	DECQ(nsb)
+	JNZ(LabelRef("superblock"))
+	out := Load(Param("out"), GP64())
+	VMOVUPS(facc, Mem{Base: out})
+	VZEROUPPER()
+	RET()
+}
+
+var q6kPairShuf Mem // vpshufb mask: words 0 of a dword in the low lane, 1 in the high
+
+func q6kAVX2Consts() {
+	q6kPairShuf = GLOBL("q6k_pairshuf", RODATA|NOPTR)
 	for i := 0; i < 32; i++ {
-		DATA(i, U8(32))
+		DATA(i, U8(i%2+2*(i/16)))
 	}
 }
 
-// denseQ6KAVX2 generates the Q6_K dense dot product: per super-block the 16
-// scales are multiplied by d once (kept on the stack), each group's 32 codes
-// are rebuilt as int8 with byte shifts and masks, stored, and widened 8 at a
-// time into float32 for the same 32-lane accumulation as the other types.
-func denseQ6KAVX2() {
-	TEXT("denseQ6KAVX2x2", NOSPLIT, "func(w *byte, stride int, x *float32, ng int, out *[2]float32)")
+// denseQ6KAVX2Int generates the integer Q6_K kernel of denseQ6KVNNI for
+// AVX2, one row at a time: vpmaddubsw pairs the unsigned codes (q+32) with
+// the activations, vpmaddwd multiplies the words by the scales of their
+// sub-blocks (the scales of a group's two sub-blocks are spread over the
+// low and high 128-bit lanes by one vpshufb), and 32·Σ scale·bsum is
+// subtracted; the four rows' sums are then scaled in float32 together.
+func denseQ6KAVX2Int() {
+	TEXT("denseQ6KAVX24", NOSPLIT, "func(w *byte, stride int, q *int8, d *float32, bs *int16, nsb int, out *[4]float32)")
 	Pragma("noescape")
-	Doc("denseQ6KAVX2x2 computes, for two Q6_K rows stride bytes apart:" + denseDoc)
-	qbuf := AllocLocal(32)
-	dsbuf := AllocLocal(64)
+	Doc(`denseQ6KAVX24 is denseQ6KVNNI4 with AVX2 only:
+//
+//	for r := 0; r < 4; r++ {
+//		out[r] = q6KDotGeneric(w[r*stride:], q, d[:nsb])
+//	}`)
+	scbuf := AllocLocal(32)
+	isbuf := AllocLocal(16)
 	w := Load(Param("w"), GP64())
 	stride := Load(Param("stride"), GP64())
-	x := Load(Param("x"), GP64())
-	ng := Load(Param("ng"), GP64())
-	out := Load(Param("out"), GP64())
-	m0f, m30, b32 := YMM(), YMM(), YMM()
+	stride3 := times3(stride)
+	q := Load(Param("q"), GP64())
+	d := Load(Param("d"), GP64())
+	bs := Load(Param("bs"), GP64())
+	nsb := Load(Param("nsb"), GP64())
+	pf := GP64()
+	LEAQ(Mem{Base: w, Index: stride, Scale: 4}, pf)
+	m0f, m30, shuf := YMM(), YMM(), YMM()
 	VMOVDQU(mask0f, m0f)
 	VMOVDQU(mask30, m30)
-	VMOVDQU(bytes32, b32)
+	VMOVDQU(q6kPairShuf, shuf)
+	facc := XMM()
+	VXORPS(facc, facc, facc)
 
-	for r := 0; r < 2; r++ {
+	Label("superblock")
+	for l := 0; l < 4*q6kBytes; l += 64 {
+		PREFETCHT1(Mem{Base: pf, Disp: l})
+	}
+	ADDQ(U32(4*q6kBytes), pf)
+	for r := 0; r < 4; r++ {
 		Commentf("row %d", r)
-		p := GP64()
-		if r == 0 {
-			MOVQ(w, p)
-		} else {
-			LEAQ(Mem{Base: w, Index: stride, Scale: 1}, p)
-		}
-		xp, n := GP64(), GP64()
-		MOVQ(x, xp)
-		MOVQ(ng, n)
-		SHRQ(U8(3), n)
-		var acc [4]VecVirtual
-		for l := range acc {
-			acc[l] = YMM()
-			VXORPS(acc[l], acc[l], acc[l])
-		}
-		Label(fmt.Sprintf("superblock%d", r))
-		Comment("ds[i] = d * float32(scales[i])")
-		dx, d := XMM(), YMM()
-		VPBROADCASTW(Mem{Base: p, Disp: q6kD}, dx)
-		VCVTPH2PS(dx, d)
-		for i := 0; i < 2; i++ {
-			t := YMM()
-			VPMOVSXBD(Mem{Base: p, Disp: q6kSc + 8*i}, t)
-			VCVTDQ2PS(t, t)
-			VMULPS(d, t, t)
-			VMOVUPS(t, dsbuf.Offset(32*i))
-		}
+		row := func(disp int) Mem { return strided(w, stride, stride3, r, disp) }
+		sc, acc := YMM(), YMM()
+		VPMOVSXBW(row(q6kSc), sc)
+		VMOVDQU(sc, scbuf)
+		VPMADDWD(Mem{Base: bs}, sc, acc)
+		VPSLLD(U8(5), acc, acc)
+		z := YMM()
+		VPXOR(z, z, z)
+		VPSUBD(acc, z, acc)
 		for h := 0; h < 2; h++ {
 			ql0, ql1, qh := YMM(), YMM(), YMM()
-			VMOVDQU(Mem{Base: p, Disp: 64 * h}, ql0)
-			VMOVDQU(Mem{Base: p, Disp: 64*h + 32}, ql1)
-			VMOVDQU(Mem{Base: p, Disp: q6kQH + 32*h}, qh)
+			VMOVDQU(row(64*h), ql0)
+			VMOVDQU(row(64*h+32), ql1)
+			VMOVDQU(row(q6kQH+32*h), qh)
 			for g := 0; g < 4; g++ {
-				Commentf("half %d group %d: q = low nibble | high pair << 4, minus 32", h, g)
 				lo, hi := YMM(), YMM()
 				src := ql0
 				if g&1 == 1 {
@@ -108,41 +297,56 @@ func denseQ6KAVX2() {
 				switch g {
 				case 0:
 					VPSLLW(U8(4), qh, hi)
-					VPAND(m30, hi, hi)
 				case 1:
 					VPSLLW(U8(2), qh, hi)
-					VPAND(m30, hi, hi)
 				case 2:
-					VPAND(m30, qh, hi)
+					VMOVDQA(qh, hi)
 				case 3:
 					VPSRLW(U8(2), qh, hi)
-					VPAND(m30, hi, hi)
 				}
+				VPAND(m30, hi, hi)
 				VPOR(hi, lo, lo)
-				VPSUBB(b32, lo, lo)
-				VMOVDQU(lo, qbuf)
-				for half := 0; half < 2; half++ {
-					s := YMM()
-					VBROADCASTSS(dsbuf.Offset(4*(8*h+2*g+half)), s)
-					for j := 0; j < 2; j++ {
-						L := 2*half + j
-						t := YMM()
-						VPMOVSXBD(qbuf.Offset(8*L), t)
-						VCVTDQ2PS(t, t)
-						VMULPS(s, t, t)
-						VMULPS(Mem{Base: xp, Disp: 4 * (128*h + 32*g + 8*L)}, t, t)
-						VADDPS(t, acc[L], acc[L])
-					}
-				}
+				Commentf("sv = scales %d (low lane) and %d (high lane) as words", 8*h+2*g, 8*h+2*g+1)
+				sv := YMM()
+				VPBROADCASTD(scbuf.Offset(2*(8*h+2*g)), sv)
+				VPSHUFB(shuf, sv, sv)
+				VPMADDUBSW(Mem{Base: q, Disp: 128*h + 32*g}, lo, lo)
+				VPMADDWD(sv, lo, lo)
+				VPADDD(lo, acc, acc)
 			}
 		}
-		ADDQ(U32(q6kBytes), p)
-		ADDQ(U32(1024), xp)
-		DECQ(n)
-		JNZ(LabelRef(fmt.Sprintf("superblock%d", r)))
-		Commentf("out[%d] = dotReduce(acc)", r)
-		reduce32(acc, Mem{Base: out, Disp: 4 * r})
+		x, x2 := XMM(), XMM()
+		VEXTRACTI128(U8(1), acc, x)
+		VPADDD(acc.AsX(), x, x)
+		VPSHUFD(U8(0x4e), x, x2)
+		VPADDD(x2, x, x)
+		VPSHUFD(U8(0xb1), x, x2)
+		VPADDD(x2, x, x)
+		VMOVD(x, isbuf.Offset(4*r))
 	}
+	Comment("facc += float32(f16(d_w)·d_a) · float32(isum), lane by lane")
+	dw := XMM()
+	VPXOR(dw, dw, dw)
+	for r := 0; r < 4; r++ {
+		VPINSRW(U8(r), strided(w, stride, stride3, r, q6kD), dw, dw)
+	}
+	VCVTPH2PS(dw, dw)
+	da := XMM()
+	VBROADCASTSS(Mem{Base: d}, da)
+	VMULPS(da, dw, dw)
+	isum := XMM()
+	VCVTDQ2PS(isbuf, isum)
+	VMULPS(isum, dw, dw)
+	VADDPS(dw, facc, facc)
+
+	ADDQ(U32(q6kBytes), w)
+	ADDQ(U32(256), q)
+	ADDQ(U8(4), d)
+	ADDQ(U8(32), bs)
+	DECQ(nsb)
+	JNZ(LabelRef("superblock"))
+	out := Load(Param("out"), GP64())
+	VMOVUPS(facc, Mem{Base: out})
 	VZEROUPPER()
 	RET()
 }
