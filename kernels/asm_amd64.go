@@ -340,11 +340,25 @@ func denseF32AVX512x4x2(w *byte, stride int, x *float32, xs int, ng int, out *[8
 //go:noescape
 func denseBF16AVX512x4x2(w *byte, stride int, x *float32, xs int, ng int, out *[8]float32)
 
-// axpyF32AVX2 computes, for n a multiple of 32:
+// weightedSumF32AVX2 computes, for hd a multiple of 32 and nPos > 0 (stride
+// in bytes between the rows of v):
 //
-//	for i := 0; i < n; i++ {
-//		o[i] += float32(a * v[i])
+//	for d := 0; d < hd; d++ {
+//		var s float32
+//		for p := 0; p < nPos; p++ {
+//			s += float32(w[p] * v[p*stride/4+d])
+//		}
+//		o[d] = s
 //	}
 //
 //go:noescape
-func axpyF32AVX2(o *float32, v *float32, a float32, n int)
+func weightedSumF32AVX2(o *float32, v *float32, stride int, w *float32, nPos int, hd int)
+
+// siluMulAVX2 computes, for n a multiple of 8,
+//
+//	for i := 0; i < n; i++ {
+//		dst[i] = float32(gate[i]/float32(1+expf32(-gate[i]))) * up[i]
+//	}
+//
+//go:noescape
+func siluMulAVX2(dst *float32, gate *float32, up *float32, n int)

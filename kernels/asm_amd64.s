@@ -3921,31 +3921,220 @@ group:
 	VZEROUPPER
 	RET
 
-// func axpyF32AVX2(o *float32, v *float32, a float32, n int)
+// func weightedSumF32AVX2(o *float32, v *float32, stride int, w *float32, nPos int, hd int)
 // Requires: AVX
-TEXT ·axpyF32AVX2(SB), NOSPLIT, $0-32
-	MOVQ         o+0(FP), AX
-	MOVQ         v+8(FP), CX
-	VBROADCASTSS a+16(FP), Y0
-	MOVQ         n+24(FP), DX
-	SHRQ         $0x05, DX
+TEXT ·weightedSumF32AVX2(SB), NOSPLIT, $0-48
+	MOVQ o+0(FP), AX
+	MOVQ v+8(FP), CX
+	MOVQ stride+16(FP), DX
+	MOVQ hd+40(FP), BX
+	SHRQ $0x05, BX
+
+columns:
+	MOVQ   w+24(FP), SI
+	MOVQ   nPos+32(FP), DI
+	MOVQ   CX, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+position:
+	VBROADCASTSS (SI), Y4
+	VMULPS       (R8), Y4, Y5
+	VADDPS       Y5, Y0, Y0
+	VMULPS       32(R8), Y4, Y5
+	VADDPS       Y5, Y1, Y1
+	VMULPS       64(R8), Y4, Y5
+	VADDPS       Y5, Y2, Y2
+	VMULPS       96(R8), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x04, SI
+	DECQ         DI
+	JNZ          position
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	VMOVUPS      Y2, 64(AX)
+	VMOVUPS      Y3, 96(AX)
+	ADDQ         $0x80, AX
+	ADDQ         $0x80, CX
+	DECQ         BX
+	JNZ          columns
+	VZEROUPPER
+	RET
+
+DATA silu_k<>+0(SB)/4, $0xc2ae0000
+DATA silu_k<>+4(SB)/4, $0xc2ae0000
+DATA silu_k<>+8(SB)/4, $0xc2ae0000
+DATA silu_k<>+12(SB)/4, $0xc2ae0000
+DATA silu_k<>+16(SB)/4, $0xc2ae0000
+DATA silu_k<>+20(SB)/4, $0xc2ae0000
+DATA silu_k<>+24(SB)/4, $0xc2ae0000
+DATA silu_k<>+28(SB)/4, $0xc2ae0000
+DATA silu_k<>+32(SB)/4, $0x42b00000
+DATA silu_k<>+36(SB)/4, $0x42b00000
+DATA silu_k<>+40(SB)/4, $0x42b00000
+DATA silu_k<>+44(SB)/4, $0x42b00000
+DATA silu_k<>+48(SB)/4, $0x42b00000
+DATA silu_k<>+52(SB)/4, $0x42b00000
+DATA silu_k<>+56(SB)/4, $0x42b00000
+DATA silu_k<>+60(SB)/4, $0x42b00000
+DATA silu_k<>+64(SB)/4, $0x3fb8aa3b
+DATA silu_k<>+68(SB)/4, $0x3fb8aa3b
+DATA silu_k<>+72(SB)/4, $0x3fb8aa3b
+DATA silu_k<>+76(SB)/4, $0x3fb8aa3b
+DATA silu_k<>+80(SB)/4, $0x3fb8aa3b
+DATA silu_k<>+84(SB)/4, $0x3fb8aa3b
+DATA silu_k<>+88(SB)/4, $0x3fb8aa3b
+DATA silu_k<>+92(SB)/4, $0x3fb8aa3b
+DATA silu_k<>+96(SB)/4, $0x3f317200
+DATA silu_k<>+100(SB)/4, $0x3f317200
+DATA silu_k<>+104(SB)/4, $0x3f317200
+DATA silu_k<>+108(SB)/4, $0x3f317200
+DATA silu_k<>+112(SB)/4, $0x3f317200
+DATA silu_k<>+116(SB)/4, $0x3f317200
+DATA silu_k<>+120(SB)/4, $0x3f317200
+DATA silu_k<>+124(SB)/4, $0x3f317200
+DATA silu_k<>+128(SB)/4, $0x35bfbe8e
+DATA silu_k<>+132(SB)/4, $0x35bfbe8e
+DATA silu_k<>+136(SB)/4, $0x35bfbe8e
+DATA silu_k<>+140(SB)/4, $0x35bfbe8e
+DATA silu_k<>+144(SB)/4, $0x35bfbe8e
+DATA silu_k<>+148(SB)/4, $0x35bfbe8e
+DATA silu_k<>+152(SB)/4, $0x35bfbe8e
+DATA silu_k<>+156(SB)/4, $0x35bfbe8e
+DATA silu_k<>+160(SB)/4, $0x3f800000
+DATA silu_k<>+164(SB)/4, $0x3f800000
+DATA silu_k<>+168(SB)/4, $0x3f800000
+DATA silu_k<>+172(SB)/4, $0x3f800000
+DATA silu_k<>+176(SB)/4, $0x3f800000
+DATA silu_k<>+180(SB)/4, $0x3f800000
+DATA silu_k<>+184(SB)/4, $0x3f800000
+DATA silu_k<>+188(SB)/4, $0x3f800000
+DATA silu_k<>+192(SB)/4, $0x0000007f
+DATA silu_k<>+196(SB)/4, $0x0000007f
+DATA silu_k<>+200(SB)/4, $0x0000007f
+DATA silu_k<>+204(SB)/4, $0x0000007f
+DATA silu_k<>+208(SB)/4, $0x0000007f
+DATA silu_k<>+212(SB)/4, $0x0000007f
+DATA silu_k<>+216(SB)/4, $0x0000007f
+DATA silu_k<>+220(SB)/4, $0x0000007f
+DATA silu_k<>+224(SB)/4, $0x80000000
+DATA silu_k<>+228(SB)/4, $0x80000000
+DATA silu_k<>+232(SB)/4, $0x80000000
+DATA silu_k<>+236(SB)/4, $0x80000000
+DATA silu_k<>+240(SB)/4, $0x80000000
+DATA silu_k<>+244(SB)/4, $0x80000000
+DATA silu_k<>+248(SB)/4, $0x80000000
+DATA silu_k<>+252(SB)/4, $0x80000000
+DATA silu_k<>+256(SB)/4, $0x3ab60b61
+DATA silu_k<>+260(SB)/4, $0x3ab60b61
+DATA silu_k<>+264(SB)/4, $0x3ab60b61
+DATA silu_k<>+268(SB)/4, $0x3ab60b61
+DATA silu_k<>+272(SB)/4, $0x3ab60b61
+DATA silu_k<>+276(SB)/4, $0x3ab60b61
+DATA silu_k<>+280(SB)/4, $0x3ab60b61
+DATA silu_k<>+284(SB)/4, $0x3ab60b61
+DATA silu_k<>+288(SB)/4, $0x3c088889
+DATA silu_k<>+292(SB)/4, $0x3c088889
+DATA silu_k<>+296(SB)/4, $0x3c088889
+DATA silu_k<>+300(SB)/4, $0x3c088889
+DATA silu_k<>+304(SB)/4, $0x3c088889
+DATA silu_k<>+308(SB)/4, $0x3c088889
+DATA silu_k<>+312(SB)/4, $0x3c088889
+DATA silu_k<>+316(SB)/4, $0x3c088889
+DATA silu_k<>+320(SB)/4, $0x3d2aaaab
+DATA silu_k<>+324(SB)/4, $0x3d2aaaab
+DATA silu_k<>+328(SB)/4, $0x3d2aaaab
+DATA silu_k<>+332(SB)/4, $0x3d2aaaab
+DATA silu_k<>+336(SB)/4, $0x3d2aaaab
+DATA silu_k<>+340(SB)/4, $0x3d2aaaab
+DATA silu_k<>+344(SB)/4, $0x3d2aaaab
+DATA silu_k<>+348(SB)/4, $0x3d2aaaab
+DATA silu_k<>+352(SB)/4, $0x3e2aaaab
+DATA silu_k<>+356(SB)/4, $0x3e2aaaab
+DATA silu_k<>+360(SB)/4, $0x3e2aaaab
+DATA silu_k<>+364(SB)/4, $0x3e2aaaab
+DATA silu_k<>+368(SB)/4, $0x3e2aaaab
+DATA silu_k<>+372(SB)/4, $0x3e2aaaab
+DATA silu_k<>+376(SB)/4, $0x3e2aaaab
+DATA silu_k<>+380(SB)/4, $0x3e2aaaab
+DATA silu_k<>+384(SB)/4, $0x3f000000
+DATA silu_k<>+388(SB)/4, $0x3f000000
+DATA silu_k<>+392(SB)/4, $0x3f000000
+DATA silu_k<>+396(SB)/4, $0x3f000000
+DATA silu_k<>+400(SB)/4, $0x3f000000
+DATA silu_k<>+404(SB)/4, $0x3f000000
+DATA silu_k<>+408(SB)/4, $0x3f000000
+DATA silu_k<>+412(SB)/4, $0x3f000000
+DATA silu_k<>+416(SB)/4, $0x3f800000
+DATA silu_k<>+420(SB)/4, $0x3f800000
+DATA silu_k<>+424(SB)/4, $0x3f800000
+DATA silu_k<>+428(SB)/4, $0x3f800000
+DATA silu_k<>+432(SB)/4, $0x3f800000
+DATA silu_k<>+436(SB)/4, $0x3f800000
+DATA silu_k<>+440(SB)/4, $0x3f800000
+DATA silu_k<>+444(SB)/4, $0x3f800000
+DATA silu_k<>+448(SB)/4, $0x3f800000
+DATA silu_k<>+452(SB)/4, $0x3f800000
+DATA silu_k<>+456(SB)/4, $0x3f800000
+DATA silu_k<>+460(SB)/4, $0x3f800000
+DATA silu_k<>+464(SB)/4, $0x3f800000
+DATA silu_k<>+468(SB)/4, $0x3f800000
+DATA silu_k<>+472(SB)/4, $0x3f800000
+DATA silu_k<>+476(SB)/4, $0x3f800000
+GLOBL silu_k<>(SB), RODATA|NOPTR, $480
+
+// func siluMulAVX2(dst *float32, gate *float32, up *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·siluMulAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ gate+8(FP), CX
+	MOVQ up+16(FP), DX
+	MOVQ n+24(FP), BX
+	SHRQ $0x03, BX
 
 loop:
-	VMULPS  (CX), Y0, Y1
-	VADDPS  (AX), Y1, Y1
-	VMOVUPS Y1, (AX)
-	VMULPS  32(CX), Y0, Y1
-	VADDPS  32(AX), Y1, Y1
-	VMOVUPS Y1, 32(AX)
-	VMULPS  64(CX), Y0, Y1
-	VADDPS  64(AX), Y1, Y1
-	VMOVUPS Y1, 64(AX)
-	VMULPS  96(CX), Y0, Y1
-	VADDPS  96(AX), Y1, Y1
-	VMOVUPS Y1, 96(AX)
-	ADDQ    $0x80, AX
-	ADDQ    $0x80, CX
-	DECQ    DX
-	JNZ     loop
+	VMOVUPS  (CX), Y0
+	VXORPS   silu_k<>+224(SB), Y0, Y1
+	VMAXPS   silu_k<>+0(SB), Y1, Y1
+	VMINPS   silu_k<>+32(SB), Y1, Y1
+	VMULPS   silu_k<>+64(SB), Y1, Y2
+	VROUNDPS $0x00, Y2, Y2
+	VMULPS   silu_k<>+96(SB), Y2, Y3
+	VSUBPS   Y3, Y1, Y1
+	VMULPS   silu_k<>+128(SB), Y2, Y3
+	VSUBPS   Y3, Y1, Y1
+
+	// p = Horner of the Taylor series to r^6/720, each step rounded
+	VMOVUPS silu_k<>+256(SB), Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  silu_k<>+288(SB), Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  silu_k<>+320(SB), Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  silu_k<>+352(SB), Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  silu_k<>+384(SB), Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  silu_k<>+416(SB), Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  silu_k<>+448(SB), Y3, Y3
+
+	// e = p * 2^n
+	VCVTPS2DQ Y2, Y2
+	VPADDD    silu_k<>+192(SB), Y2, Y2
+	VPSLLD    $0x17, Y2, Y2
+	VMULPS    Y2, Y3, Y3
+	VADDPS    silu_k<>+160(SB), Y3, Y3
+	VDIVPS    Y3, Y0, Y0
+	VMULPS    (DX), Y0, Y0
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	ADDQ      $0x20, DX
+	DECQ      BX
+	JNZ       loop
 	VZEROUPPER
 	RET

@@ -25,11 +25,7 @@ func AttentionHeads(out, q, kCache, vCache []float32, nPos, nHeads, nKV, headDim
 			sc[p] *= scale
 		}
 		Softmax(sc)
-		o := out[h*headDim : (h+1)*headDim]
-		clear(o)
-		for p, wgt := range sc {
-			axpy(o, wgt, vCache[p*stride+off:][:headDim])
-		}
+		weightedSum(out[h*headDim:(h+1)*headDim], vCache[off:], stride, sc)
 	}
 }
 
@@ -47,10 +43,14 @@ func dotRowsGeneric(out, rows []float32, stride int, x []float32, n int) {
 	}
 }
 
-// axpyGeneric is the reference of axpy: o[i] += float32(a*v[i]).
-func axpyGeneric(o []float32, a float32, v []float32) {
-	v = v[:len(o)]
-	for i := range o {
-		o[i] += float32(a * v[i])
+// weightedSumGeneric is the reference of weightedSum: o[d] is the float32
+// sum over positions p, in order, of float32(w[p]*v[p*stride+d]).
+func weightedSumGeneric(o, v []float32, stride int, w []float32) {
+	clear(o)
+	for p, wgt := range w {
+		vp := v[p*stride:][:len(o)]
+		for d := range o {
+			o[d] += float32(wgt * vp[d])
+		}
 	}
 }

@@ -238,12 +238,24 @@ func dotRowsF32(out, rows []float32, stride int, x []float32, n int) {
 	}
 }
 
-// axpy is axpyGeneric with AVX2 when len(o) is a multiple of 32.
-func axpy(o []float32, a float32, v []float32) {
-	if !useAVX2 || len(o)%32 != 0 || len(o) == 0 {
-		axpyGeneric(o, a, v)
+// weightedSum runs the AVX2 kernel when the head size is a multiple of 32.
+func weightedSum(o, v []float32, stride int, w []float32) {
+	hd, n := len(o), len(w)
+	if !useAVX2 || hd%32 != 0 || hd == 0 || n == 0 {
+		weightedSumGeneric(o, v, stride, w)
 		return
 	}
-	v = v[:len(o)]
-	axpyF32AVX2(&o[0], &v[0], a, len(o))
+	_ = v[(n-1)*stride+hd-1]
+	weightedSumF32AVX2(&o[0], &v[0], 4*stride, &w[0], n, hd)
+}
+
+// siluMulVector runs the AVX2 kernel on the largest multiple of 8 elements
+// and returns how many it did.
+func siluMulVector(dst, gate, up []float32) int {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	siluMulAVX2(&dst[0], &gate[0], &up[0], n)
+	return n
 }

@@ -23,4 +23,6 @@ func dotRowsF32(out, rows []float32, stride int, x []float32, n int) {
 	dotRowsGeneric(out, rows, stride, x, n)
 }
 
-func axpy(o []float32, a float32, v []float32) { axpyGeneric(o, a, v) }
+func siluMulVector(dst, gate, up []float32) int { return 0 }
+
+func weightedSum(o, v []float32, stride int, w []float32) { weightedSumGeneric(o, v, stride, w) }

@@ -189,3 +189,42 @@ func TestAttentionPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestSiLUMulPaths checks every implementation against the reference bit
+// for bit (lengths with and without a scalar tail, values past the clamps)
+// and the reference against float64.
+func TestSiLUMulPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, n := range []int{1, 7, 8, 37, 2048} {
+		gate := randFloats(r, n, 6)
+		up := randFloats(r, n, 2)
+		for i, v := range []float32{0, -0.0, 87, -87, 88, -88, 100, -100, 1e-30, -1e-30} {
+			if i < n {
+				gate[i] = v
+			}
+		}
+		var want []float32
+		for _, path := range testPaths(t) {
+			func() {
+				defer path.enable()()
+				out := make([]float32, n)
+				SiLUMul(out, gate, up)
+				if want == nil {
+					want = out
+					for i, g := range gate {
+						exact := float64(g) / (1 + math.Exp(-float64(g))) * float64(up[i])
+						if !near(float64(out[i]), exact, 1e-6) {
+							t.Fatalf("silu(%v)*%v = %v, want %v", g, up[i], out[i], exact)
+						}
+					}
+					return
+				}
+				for i := range out {
+					if math.Float32bits(out[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("n=%d %s: out[%d] = %v (gate %v), want %v", n, path.name, i, out[i], gate[i], want[i])
+					}
+				}
+			}()
+		}
+	}
+}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -43,7 +41,6 @@ func newBenchCmd() *cobra.Command {
 		asJSON         bool
 		streamMiB      int
 		kernelsVerbose bool
-		cpuProfile     string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench -m FILE",
@@ -67,13 +64,6 @@ Progress goes to stderr, the table (or --json) to stdout.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			stderr := cmd.ErrOrStderr()
-			if cpuProfile != "" {
-				stop, err := startCPUProfile(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer stop()
-			}
 			var rows []benchRow
 			for _, t := range threads {
 				m, err := runtime.Load(model, runtime.Options{Threads: t, BatchSize: max(nPrompt, 1)})
@@ -188,7 +178,6 @@ Progress goes to stderr, the table (or --json) to stdout.`,
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	f.IntVar(&streamMiB, "stream-mib", 512, "MiB streamed to measure the bandwidth roofline")
 	f.BoolVar(&kernelsVerbose, "kernels", false, "print the kernel paths in use")
-	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to `FILE` (go tool pprof)")
 	cmd.MarkFlagRequired("model")
 	return cmd
 }
@@ -206,23 +195,6 @@ func weightBytesPerToken(m *runtime.Model) int64 {
 		n += int64(t.Size)
 	}
 	return n
-}
-
-// startCPUProfile starts a pprof CPU profile into path; stop ends and
-// closes it.
-func startCPUProfile(path string) (stop func(), err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cpu profile %s: %w", path, err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
 }
 
 func meanStd(x []float64) (mean, std float64) {

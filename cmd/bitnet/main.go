@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 )
 
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
+	err := newRootCmd().Execute()
+	stopProfile()
+	if err != nil {
 		var ee exitError
 		if errors.As(err, &ee) {
 			fmt.Fprintln(os.Stderr, "bitnet:", ee.err)
@@ -19,6 +22,26 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bitnet:", err)
 		os.Exit(1)
 	}
+}
+
+// stopProfile ends the --cpuprofile profile, if one was started.
+var stopProfile = func() {}
+
+// startCPUProfile starts a pprof CPU profile into path; stop ends and
+// closes it.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile %s: %w", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // exitError carries a specific exit status out of a command.

@@ -27,7 +27,10 @@ func buildVersion() string {
 }
 
 func newRootCmd() *cobra.Command {
-	var verbose bool
+	var (
+		verbose    bool
+		cpuProfile string
+	)
 	root := &cobra.Command{
 		Use:   "bitnet",
 		Short: "Toolchain and runtime for ternary (1.58-bit) LLMs",
@@ -36,15 +39,24 @@ BitNet b1.58, reading and writing GGUF files compatible with bitnet.cpp.`,
 		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			level := slog.LevelWarn
 			if verbose {
 				level = slog.LevelDebug
 			}
 			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				stopProfile = stop
+			}
+			return nil
 		},
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug details to stderr")
+	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to `FILE` (go tool pprof)")
 	for _, sub := range subcommands {
 		root.AddCommand(sub())
 	}

@@ -42,7 +42,9 @@ func main() {
 		denseAVX512(fmt.Sprintf("denseF32AVX512x4x%d", t), "F32", 128, t)
 		denseAVX512(fmt.Sprintf("denseBF16AVX512x4x%d", t), "BF16", 64, t)
 	}
-	axpyAVX2()
+	weightedSumAVX2()
+	siluConsts()
+	siluMulAVX2()
 	Generate()
 }
 
