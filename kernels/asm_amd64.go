@@ -362,3 +362,12 @@ func weightedSumF32AVX2(o *float32, v *float32, stride int, w *float32, nPos int
 //
 //go:noescape
 func siluMulAVX2(dst *float32, gate *float32, up *float32, n int)
+
+// expSubAVX2 computes, for n a multiple of 8,
+//
+//	for i := 0; i < n; i++ {
+//		x[i] = expf32(x[i] - m)
+//	}
+//
+//go:noescape
+func expSubAVX2(x *float32, m float32, n int)

@@ -4138,3 +4138,50 @@ loop:
 	JNZ       loop
 	VZEROUPPER
 	RET
+
+// func expSubAVX2(x *float32, m float32, n int)
+// Requires: AVX, AVX2
+TEXT ·expSubAVX2(SB), NOSPLIT, $0-24
+	MOVQ         x+0(FP), AX
+	VBROADCASTSS m+8(FP), Y0
+	MOVQ         n+16(FP), CX
+	SHRQ         $0x03, CX
+
+loop:
+	VMOVUPS  (AX), Y1
+	VSUBPS   Y0, Y1, Y1
+	VMAXPS   silu_k<>+0(SB), Y1, Y1
+	VMINPS   silu_k<>+32(SB), Y1, Y1
+	VMULPS   silu_k<>+64(SB), Y1, Y2
+	VROUNDPS $0x00, Y2, Y2
+	VMULPS   silu_k<>+96(SB), Y2, Y3
+	VSUBPS   Y3, Y1, Y1
+	VMULPS   silu_k<>+128(SB), Y2, Y3
+	VSUBPS   Y3, Y1, Y1
+
+	// p = Horner of the Taylor series to r^6/720, each step rounded
+	VMOVUPS silu_k<>+256(SB), Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  silu_k<>+288(SB), Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  silu_k<>+320(SB), Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  silu_k<>+352(SB), Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  silu_k<>+384(SB), Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  silu_k<>+416(SB), Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  silu_k<>+448(SB), Y3, Y3
+
+	// e = p * 2^n
+	VCVTPS2DQ Y2, Y2
+	VPADDD    silu_k<>+192(SB), Y2, Y2
+	VPSLLD    $0x17, Y2, Y2
+	VMULPS    Y2, Y3, Y3
+	VMOVUPS   Y3, (AX)
+	ADDQ      $0x20, AX
+	DECQ      CX
+	JNZ       loop
+	VZEROUPPER
+	RET

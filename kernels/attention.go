@@ -5,8 +5,8 @@ package kernels
 // row-major; out is [nHeads*headDim]; scratch needs nPos elements. Query
 // head h reads KV head h/(nHeads/nKV) (grouped-query attention). A score is
 // dot(q, k)*scale with the dot product of MatMulDense for F32 rows (32
-// interleaved lanes and dotReduce); scores are softmaxed and weight the
-// values, each output element a float32 sum in position order.
+// interleaved lanes and dotReduce); scores are softmaxed (attnSoftmax) and
+// weight the values, each output element a float32 sum in position order.
 func Attention(out, q, kCache, vCache []float32, nPos, nHeads, nKV, headDim int, scale float32, scratch []float32) {
 	AttentionHeads(out, q, kCache, vCache, nPos, nHeads, nKV, headDim, scale, scratch, 0, nHeads)
 }
@@ -24,8 +24,33 @@ func AttentionHeads(out, q, kCache, vCache []float32, nPos, nHeads, nKV, headDim
 		for p := range sc {
 			sc[p] *= scale
 		}
-		Softmax(sc)
+		attnSoftmax(sc)
 		weightedSum(out[h*headDim:(h+1)*headDim], vCache[off:], stride, sc)
+	}
+}
+
+// attnSoftmax is the softmax of the attention scores: e = expf32(x - max x)
+// (vector lanes compute the same bits), the sum in float64 in order, then
+// every e times float32(1/sum).
+func attnSoftmax(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	m := x[0]
+	for _, v := range x[1:] {
+		m = max(m, v)
+	}
+	n := expSubVector(x, m)
+	for i := n; i < len(x); i++ {
+		x[i] = expf32(x[i] - m)
+	}
+	var sum float64
+	for _, v := range x {
+		sum += float64(v)
+	}
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
 	}
 }
 

@@ -259,3 +259,14 @@ func siluMulVector(dst, gate, up []float32) int {
 	siluMulAVX2(&dst[0], &gate[0], &up[0], n)
 	return n
 }
+
+// expSubVector runs expSubAVX2 on the largest multiple of 8 elements and
+// returns how many it did.
+func expSubVector(x []float32, m float32) int {
+	n := len(x) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	expSubAVX2(&x[0], m, n)
+	return n
+}

@@ -26,3 +26,5 @@ func dotRowsF32(out, rows []float32, stride int, x []float32, n int) {
 func siluMulVector(dst, gate, up []float32) int { return 0 }
 
 func weightedSum(o, v []float32, stride int, w []float32) { weightedSumGeneric(o, v, stride, w) }
+
+func expSubVector(x []float32, m float32) int { return 0 }

@@ -8,21 +8,41 @@ import "math"
 // float64; neox pairs dimension i with i+ropeDim/2 (GPT-NeoX, HF
 // rotate_half), otherwise 2i with 2i+1 (original llama).
 func RoPE(x []float32, nHeads, headDim, ropeDim, pos int, freqBase float32, neox bool) {
-	x = x[:nHeads*headDim]
 	half := ropeDim / 2
-	for i := 0; i < half; i++ {
+	sin, cos := make([]float32, half), make([]float32, half)
+	RoPEAngles(sin, cos, ropeDim, pos, freqBase)
+	RoPERotate(x, nHeads, headDim, ropeDim, sin, cos, neox)
+}
+
+// RoPEAngles sets sin[i], cos[i] (i < ropeDim/2) to the float32 sine and
+// cosine of pair i's angle at pos, as RoPE computes them; a caller can
+// compute them once per position and rotate several tensors (or cache
+// them) with RoPERotate, with results identical to RoPE's.
+func RoPEAngles(sin, cos []float32, ropeDim, pos int, freqBase float32) {
+	half := ropeDim / 2
+	sin, cos = sin[:half], cos[:half]
+	for i := range sin {
 		theta := float64(pos) * math.Pow(float64(freqBase), -2*float64(i)/float64(ropeDim))
 		s, c := math.Sincos(theta)
-		sin, cos := float32(s), float32(c)
-		i0, i1 := 2*i, 2*i+1
-		if neox {
-			i0, i1 = i, i+half
-		}
-		for h := 0; h < nHeads; h++ {
-			v := x[h*headDim:]
+		sin[i], cos[i] = float32(s), float32(c)
+	}
+}
+
+// RoPERotate is RoPE with the angles of RoPEAngles.
+func RoPERotate(x []float32, nHeads, headDim, ropeDim int, sin, cos []float32, neox bool) {
+	x = x[:nHeads*headDim]
+	half := ropeDim / 2
+	sin, cos = sin[:half], cos[:half]
+	for h := 0; h < nHeads; h++ {
+		v := x[h*headDim : (h+1)*headDim]
+		for i := range half {
+			i0, i1 := 2*i, 2*i+1
+			if neox {
+				i0, i1 = i, i+half
+			}
 			a, b := v[i0], v[i1]
-			v[i0] = float32(a*cos) - float32(b*sin)
-			v[i1] = float32(a*sin) + float32(b*cos)
+			v[i0] = float32(a*cos[i]) - float32(b*sin[i])
+			v[i1] = float32(a*sin[i]) + float32(b*cos[i])
 		}
 	}
 }

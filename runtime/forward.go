@@ -31,7 +31,10 @@ type state struct {
 	outs         [3][]float32
 	attnLayer    int
 	attnScale    float32
+	rope         []float32 // sines and cosines of positions [0, len/RopeDim), see ropeAngles
 	attnFn       func(chunk, lo, hi int)
+	norm         normArgs
+	normFn       func(lo, hi int)
 	layerHook    func(layer int, hidden []float32) // see Session.SetLayerHook
 }
 
@@ -39,6 +42,7 @@ func newState(m *Model, c *Cache) *state {
 	s := &state{m: m, cfg: &m.cfg, pool: m.pool, cache: c}
 	s.attnScale = float32(1 / math.Sqrt(float64(m.cfg.HeadDim)))
 	s.attnFn = s.attendRange
+	s.normFn = s.normRange
 	return s
 }
 
@@ -167,10 +171,25 @@ func (s *state) project(x []float32, n, k int, g group, outs [][]float32) {
 	}
 }
 
-// normRows sets dst row i = RMSNorm(src row i) for the batch.
+// normRows sets dst row i = RMSNorm(src row i) for the batch, the rows
+// spread over the pool (a batched step would otherwise leave the workers
+// spinning through it).
 func (s *state) normRows(dst, src, w []float32, width int) {
-	for i := range s.n {
-		kernels.RMSNorm(dst[i*width:(i+1)*width], src[i*width:(i+1)*width], w, s.cfg.NormEps)
+	s.norm = normArgs{dst, src, w, width}
+	s.pool.Run(s.n, s.normFn)
+	s.norm = normArgs{}
+}
+
+// normArgs are the operands of the normRows being run.
+type normArgs struct {
+	dst, src, w []float32
+	width       int
+}
+
+func (s *state) normRange(lo, hi int) {
+	a := &s.norm
+	for i := lo; i < hi; i++ {
+		kernels.RMSNorm(a.dst[i*a.width:(i+1)*a.width], a.src[i*a.width:(i+1)*a.width], a.w, s.cfg.NormEps)
 	}
 }
 
@@ -184,8 +203,9 @@ func (s *state) attention(a *attention, il int, subNorm []float32) {
 	for i := range s.n {
 		q := s.q[i*qd : (i+1)*qd]
 		k := s.k[i*kd : (i+1)*kd]
-		kernels.RoPE(q, c.Heads, c.HeadDim, c.RopeDim, s.pos[i], c.RopeBase, c.RopeNeox)
-		kernels.RoPE(k, c.KVHeads, c.HeadDim, c.RopeDim, s.pos[i], c.RopeBase, c.RopeNeox)
+		sin, cos := s.ropeAngles(s.pos[i])
+		kernels.RoPERotate(q, c.Heads, c.HeadDim, c.RopeDim, sin, cos, c.RopeNeox)
+		kernels.RoPERotate(k, c.KVHeads, c.HeadDim, c.RopeDim, sin, cos, c.RopeNeox)
 		s.cache.put(il, s.seq[i], s.pos[i], k, s.v[i*kd:(i+1)*kd])
 	}
 	s.attnLayer = il
@@ -195,6 +215,27 @@ func (s *state) attention(a *attention, il int, subNorm []float32) {
 	}
 	s.project(s.att, s.n, qd, a.oG, s.bind(s.o))
 	kernels.Add(s.x[:s.n*d], s.o[:s.n*d])
+}
+
+// ropeAngles returns the rotary sines and cosines of position pos, from a
+// table grown (doubling) as positions are first seen: the float64 pow and
+// sincos of every pair cost more than the rotation itself.
+func (s *state) ropeAngles(pos int) (sin, cos []float32) {
+	rd := s.cfg.RopeDim
+	if rd == 0 {
+		return nil, nil
+	}
+	if have := len(s.rope) / rd; pos >= have {
+		n := max(pos+1, 2*have, 64)
+		t := make([]float32, n*rd)
+		copy(t, s.rope)
+		for p := have; p < n; p++ {
+			kernels.RoPEAngles(t[p*rd:p*rd+rd/2], t[p*rd+rd/2:(p+1)*rd], rd, p, s.cfg.RopeBase)
+		}
+		s.rope = t
+	}
+	row := s.rope[pos*rd : (pos+1)*rd]
+	return row[:rd/2], row[rd/2:]
 }
 
 // attendRange computes the attention of units [lo, hi) of the batch, unit

@@ -83,27 +83,7 @@ func siluMulAVX2() {
 	g, x := YMM(), YMM()
 	VMOVUPS(Mem{Base: gate}, g)
 	VXORPS(k(7), g, x)
-	VMAXPS(k(0), x, x)
-	VMINPS(k(1), x, x)
-	nn, t := YMM(), YMM()
-	VMULPS(k(2), x, nn)
-	VROUNDPS(U8(0), nn, nn)
-	VMULPS(k(3), nn, t)
-	VSUBPS(t, x, x)
-	VMULPS(k(4), nn, t)
-	VSUBPS(t, x, x)
-	Comment("p = Horner of the Taylor series to r^6/720, each step rounded")
-	p := YMM()
-	VMOVUPS(k(8), p)
-	for i := 1; i < 7; i++ {
-		VMULPS(x, p, p)
-		VADDPS(k(8+i), p, p)
-	}
-	Comment("e = p * 2^n")
-	VCVTPS2DQ(nn, nn)
-	VPADDD(k(6), nn, nn)
-	VPSLLD(U8(23), nn, nn)
-	VMULPS(nn, p, p)
+	p := expf32Vec(x, k)
 	VADDPS(k(5), p, p)
 	VDIVPS(p, g, g)
 	VMULPS(Mem{Base: up}, g, g)
@@ -140,4 +120,60 @@ func siluConsts() {
 	for i, v := range []float32{1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 1.0 / 2, 1, 1} {
 		vec(8+i, f32(v))
 	}
+}
+
+// expf32Vec emits e^x for the 8 lanes of x (clobbered) as expf32 computes
+// it, every operation rounded on its own; k(i) addresses siluK's vectors.
+func expf32Vec(x VecVirtual, k func(i int) Mem) VecVirtual {
+	VMAXPS(k(0), x, x)
+	VMINPS(k(1), x, x)
+	nn, t := YMM(), YMM()
+	VMULPS(k(2), x, nn)
+	VROUNDPS(U8(0), nn, nn)
+	VMULPS(k(3), nn, t)
+	VSUBPS(t, x, x)
+	VMULPS(k(4), nn, t)
+	VSUBPS(t, x, x)
+	Comment("p = Horner of the Taylor series to r^6/720, each step rounded")
+	p := YMM()
+	VMOVUPS(k(8), p)
+	for i := 1; i < 7; i++ {
+		VMULPS(x, p, p)
+		VADDPS(k(8+i), p, p)
+	}
+	Comment("e = p * 2^n")
+	VCVTPS2DQ(nn, nn)
+	VPADDD(k(6), nn, nn)
+	VPSLLD(U8(23), nn, nn)
+	VMULPS(nn, p, p)
+	return p
+}
+
+// expSubAVX2 generates x[i] = expf32(x[i]-m), the exponentials of the
+// attention softmax.
+func expSubAVX2() {
+	TEXT("expSubAVX2", NOSPLIT, "func(x *float32, m float32, n int)")
+	Pragma("noescape")
+	Doc(`expSubAVX2 computes, for n a multiple of 8,
+//
+//	for i := 0; i < n; i++ {
+//		x[i] = expf32(x[i] - m)
+//	}`)
+	xp := Load(Param("x"), GP64())
+	m := YMM()
+	VBROADCASTSS(paramAddr("m"), m)
+	n := Load(Param("n"), GP64())
+	SHRQ(U8(3), n)
+	k := func(i int) Mem { return siluK.Offset(32 * i) }
+	Label("loop")
+	x := YMM()
+	VMOVUPS(Mem{Base: xp}, x)
+	VSUBPS(m, x, x)
+	p := expf32Vec(x, k)
+	VMOVUPS(p, Mem{Base: xp})
+	ADDQ(U8(32), xp)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	VZEROUPPER()
+	RET()
 }

@@ -45,6 +45,7 @@ func main() {
 	weightedSumAVX2()
 	siluConsts()
 	siluMulAVX2()
+	expSubAVX2()
 	Generate()
 }
 
