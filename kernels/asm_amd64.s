@@ -2447,6 +2447,7 @@ superblock:
 	VPADDD        Y9, Y11, Y11
 	VEXTRACTI32X4 $0x01, Y11, X9
 	VPADDD        X11, X9, X9
+	VCVTDQ2PS     X9, X9
 
 	// facc += float32(f16(d_w)·d_a) · float32(isum), lane by lane
 	VPXOR        X10, X10, X10
@@ -2457,7 +2458,6 @@ superblock:
 	VCVTPH2PS    X10, X10
 	VBROADCASTSS (SI), X11
 	VMULPS       X11, X10, X10
-	VCVTDQ2PS    X9, X9
 	VMULPS       X9, X10, X10
 	VADDPS       X10, X8, X8
 	ADDQ         $0x000000d2, AX
@@ -2955,19 +2955,19 @@ superblock:
 	VPSHUFD      $0xb1, X5, X4
 	VPADDD       X4, X5, X5
 	VMOVD        X5, 44(SP)
+	VCVTDQ2PS    32(SP), X4
 
 	// facc += float32(f16(d_w)·d_a) · float32(isum), lane by lane
-	VPXOR        X4, X4, X4
-	VPINSRW      $0x00, 208(AX), X4, X4
-	VPINSRW      $0x01, 208(AX)(CX*1), X4, X4
-	VPINSRW      $0x02, 208(AX)(CX*2), X4, X4
-	VPINSRW      $0x03, 208(AX)(DX*1), X4, X4
-	VCVTPH2PS    X4, X4
-	VBROADCASTSS (SI), X5
-	VMULPS       X5, X4, X4
-	VCVTDQ2PS    32(SP), X5
-	VMULPS       X5, X4, X4
-	VADDPS       X4, X3, X3
+	VPXOR        X5, X5, X5
+	VPINSRW      $0x00, 208(AX), X5, X5
+	VPINSRW      $0x01, 208(AX)(CX*1), X5, X5
+	VPINSRW      $0x02, 208(AX)(CX*2), X5, X5
+	VPINSRW      $0x03, 208(AX)(DX*1), X5, X5
+	VCVTPH2PS    X5, X5
+	VBROADCASTSS (SI), X6
+	VMULPS       X6, X5, X5
+	VMULPS       X4, X5, X5
+	VADDPS       X5, X3, X3
 	ADDQ         $0x000000d2, AX
 	ADDQ         $0x00000100, BX
 	ADDQ         $0x04, SI

@@ -105,7 +105,7 @@ func runPaths(t *testing.T, path string) *pathRun {
 		t.Fatal(err)
 	}
 	for range 12 {
-		tok := argmaxF32(a.Logits())
+		tok := int32(argmax(a.Logits()))
 		r.tokens = append(r.tokens, tok)
 		if err := a.Decode(tok); err != nil {
 			t.Fatal(err)
@@ -116,14 +116,4 @@ func runPaths(t *testing.T, path string) *pathRun {
 		r.logits = append(r.logits, b.Logits()...)
 	}
 	return &r
-}
-
-func argmaxF32(x []float32) int32 {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return int32(best)
 }

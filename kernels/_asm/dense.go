@@ -99,6 +99,12 @@ func reduce32(a [4]VecVirtual, dst Mem) {
 	s := XMM()
 	VEXTRACTF128(U8(1), a[0], s)
 	VADDPS(a[0].AsX(), s, s)
+	reduce4(s, dst)
+}
+
+// reduce4 stores the end of dotReduce from the four lanes of s (partial
+// sums of lanes i, i+4, …): pairs i, i+2, then i, i+1.
+func reduce4(s VecVirtual, dst Mem) {
 	t := XMM()
 	VMOVHLPS(s, s, t)
 	VADDPS(t, s, s)
@@ -213,10 +219,5 @@ func reduce32x512(a [2]VecVirtual, dst Mem) {
 	s := XMM()
 	VEXTRACTF32X4(U8(1), y, s)
 	VADDPS(y.AsX(), s, s)
-	t := XMM()
-	VMOVHLPS(s, s, t)
-	VADDPS(t, s, s)
-	VMOVSHDUP(s, t)
-	VADDSS(t, s, s)
-	VMOVSS(s, dst)
+	reduce4(s, dst)
 }

@@ -194,19 +194,8 @@ func denseQ6KVNNI() {
 	isum := XMM()
 	VEXTRACTI32X4(U8(1), lo, isum)
 	VPADDD(lo.AsX(), isum, isum)
-	Comment("facc += float32(f16(d_w)·d_a) · float32(isum), lane by lane")
-	dw := XMM()
-	VPXOR(dw, dw, dw)
-	for r := 0; r < 4; r++ {
-		VPINSRW(U8(r), strided(w, stride, stride3, r, q6kD), dw, dw)
-	}
-	VCVTPH2PS(dw, dw)
-	da := XMM()
-	VBROADCASTSS(Mem{Base: d}, da)
-	VMULPS(da, dw, dw)
 	VCVTDQ2PS(isum, isum)
-	VMULPS(isum, dw, dw)
-	VADDPS(dw, facc, facc)
+	q6kScale(w, stride, stride3, d, isum, facc)
 
 	ADDQ(U32(q6kBytes), w)
 	ADDQ(U32(256), q)
@@ -324,20 +313,9 @@ func denseQ6KAVX2Int() {
 		VPADDD(x2, x, x)
 		VMOVD(x, isbuf.Offset(4*r))
 	}
-	Comment("facc += float32(f16(d_w)·d_a) · float32(isum), lane by lane")
-	dw := XMM()
-	VPXOR(dw, dw, dw)
-	for r := 0; r < 4; r++ {
-		VPINSRW(U8(r), strided(w, stride, stride3, r, q6kD), dw, dw)
-	}
-	VCVTPH2PS(dw, dw)
-	da := XMM()
-	VBROADCASTSS(Mem{Base: d}, da)
-	VMULPS(da, dw, dw)
 	isum := XMM()
 	VCVTDQ2PS(isbuf, isum)
-	VMULPS(isum, dw, dw)
-	VADDPS(dw, facc, facc)
+	q6kScale(w, stride, stride3, d, isum, facc)
 
 	ADDQ(U32(q6kBytes), w)
 	ADDQ(U32(256), q)
@@ -349,4 +327,22 @@ func denseQ6KAVX2Int() {
 	VMOVUPS(facc, Mem{Base: out})
 	VZEROUPPER()
 	RET()
+}
+
+// q6kScale emits facc += float32(f16(d_w)·d_a) · isum for the four rows
+// (lane r: row r's super-block scale d_w; d_a at d; isum already float32),
+// each operation rounded as in q6KDotGeneric.
+func q6kScale(w, stride, stride3, d Register, isum, facc VecVirtual) {
+	Comment("facc += float32(f16(d_w)·d_a) · float32(isum), lane by lane")
+	dw := XMM()
+	VPXOR(dw, dw, dw)
+	for r := 0; r < 4; r++ {
+		VPINSRW(U8(r), strided(w, stride, stride3, r, q6kD), dw, dw)
+	}
+	VCVTPH2PS(dw, dw)
+	da := XMM()
+	VBROADCASTSS(Mem{Base: d}, da)
+	VMULPS(da, dw, dw)
+	VMULPS(isum, dw, dw)
+	VADDPS(dw, facc, facc)
 }
