@@ -195,10 +195,11 @@ func TestAttentionPaths(t *testing.T) {
 // and the reference against float64.
 func TestSiLUMulPaths(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
+	negZero := float32(math.Copysign(0, -1))
 	for _, n := range []int{1, 7, 8, 37, 2048} {
 		gate := randFloats(r, n, 6)
 		up := randFloats(r, n, 2)
-		for i, v := range []float32{0, -0.0, 87, -87, 88, -88, 100, -100, 1e-30, -1e-30} {
+		for i, v := range []float32{0, negZero, 87, -87, 88, -88, 100, -100, 1e-30, -1e-30} {
 			if i < n {
 				gate[i] = v
 			}
