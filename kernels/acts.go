@@ -26,13 +26,7 @@ func (a *QActs) Quantize(x []float32, n, k int) {
 		panic("kernels: QActs.Quantize input too short")
 	}
 	a.N, a.K = n, k
-	if cap(a.Q) < n*k {
-		a.Q = make([]int8, n*k)
-	}
-	if cap(a.Scale) < n {
-		a.Scale = make([]float32, n)
-	}
-	a.Q, a.Scale = a.Q[:n*k], a.Scale[:n]
+	a.Q, a.Scale = growSlice(a.Q, n*k), growSlice(a.Scale, n)
 	for i := 0; i < n; i++ {
 		a.Scale[i] = quantizeActs(a.Q[i*k:(i+1)*k], x[i*k:(i+1)*k])
 	}

@@ -19,7 +19,7 @@ func StreamBandwidth(p *Pool, bytes, reps int) float64 {
 	for range 2 {
 		buf := make([]byte, bytes)
 		for i := 0; i < len(buf); i += 4096 {
-			buf[i] = byte(i >> 12) // fault the pages in before timing
+			buf[i] = byte(i >> 12) // untouched pages would all read the kernel's shared zero page
 		}
 		best = max(best, StreamRead(p, buf, reps))
 		runtime.KeepAlive(buf)

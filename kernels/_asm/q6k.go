@@ -104,15 +104,8 @@ func denseQ6KVNNI() {
 //	}
 //
 // bit for bit (bs, the sums of 16 consecutive q, supplies the -32 of the codes).`)
-	w := Load(Param("w"), GP64())
-	stride := Load(Param("stride"), GP64())
-	stride3 := times3(stride)
-	q := Load(Param("q"), GP64())
-	d := Load(Param("d"), GP64())
-	bs := Load(Param("bs"), GP64())
-	nsb := Load(Param("nsb"), GP64())
-	pf := GP64()
-	LEAQ(Mem{Base: w, Index: stride, Scale: 4}, pf)
+	k := loadQ6KArgs()
+	w, stride, stride3, q, bs := k.w, k.stride, k.stride3, k.q, k.bs
 
 	m0f, m30, sll, srl := ZMM(), ZMM(), ZMM(), ZMM()
 	VMOVDQU64(mask0f64, m0f)
@@ -127,11 +120,7 @@ func denseQ6KVNNI() {
 	facc := XMM()
 	VXORPS(facc, facc, facc)
 
-	Label("superblock")
-	for l := 0; l < 4*q6kBytes; l += 64 {
-		PREFETCHT1(Mem{Base: pf, Disp: l})
-	}
-	ADDQ(U32(4*q6kBytes), pf)
+	k.superblock()
 	Comment("a[u] = activations 64u..64u+63, bsum = the 16 sums of 16")
 	var a [4]VecVirtual
 	for u := range a {
@@ -195,18 +184,7 @@ func denseQ6KVNNI() {
 	VEXTRACTI32X4(U8(1), lo, isum)
 	VPADDD(lo.AsX(), isum, isum)
 	VCVTDQ2PS(isum, isum)
-	q6kScale(w, stride, stride3, d, isum, facc)
-
-	ADDQ(U32(q6kBytes), w)
-	ADDQ(U32(256), q)
-	ADDQ(U8(4), d)
-	ADDQ(U8(32), bs)
-	DECQ(nsb)
-	JNZ(LabelRef("superblock"))
-	out := Load(Param("out"), GP64())
-	VMOVUPS(facc, Mem{Base: out})
-	VZEROUPPER()
-	RET()
+	k.next(isum, facc)
 }
 
 var q6kPairShuf Mem // vpshufb mask: words 0 of a dword in the low lane, 1 in the high
@@ -234,15 +212,8 @@ func denseQ6KAVX2Int() {
 //	}`)
 	scbuf := AllocLocal(32)
 	isbuf := AllocLocal(16)
-	w := Load(Param("w"), GP64())
-	stride := Load(Param("stride"), GP64())
-	stride3 := times3(stride)
-	q := Load(Param("q"), GP64())
-	d := Load(Param("d"), GP64())
-	bs := Load(Param("bs"), GP64())
-	nsb := Load(Param("nsb"), GP64())
-	pf := GP64()
-	LEAQ(Mem{Base: w, Index: stride, Scale: 4}, pf)
+	k := loadQ6KArgs()
+	w, stride, stride3, q, bs := k.w, k.stride, k.stride3, k.q, k.bs
 	m0f, m30, shuf := YMM(), YMM(), YMM()
 	VMOVDQU(mask0f, m0f)
 	VMOVDQU(mask30, m30)
@@ -250,11 +221,7 @@ func denseQ6KAVX2Int() {
 	facc := XMM()
 	VXORPS(facc, facc, facc)
 
-	Label("superblock")
-	for l := 0; l < 4*q6kBytes; l += 64 {
-		PREFETCHT1(Mem{Base: pf, Disp: l})
-	}
-	ADDQ(U32(4*q6kBytes), pf)
+	k.superblock()
 	for r := 0; r < 4; r++ {
 		Commentf("row %d", r)
 		row := func(disp int) Mem { return strided(w, stride, stride3, r, disp) }
@@ -315,18 +282,7 @@ func denseQ6KAVX2Int() {
 	}
 	isum := XMM()
 	VCVTDQ2PS(isbuf, isum)
-	q6kScale(w, stride, stride3, d, isum, facc)
-
-	ADDQ(U32(q6kBytes), w)
-	ADDQ(U32(256), q)
-	ADDQ(U8(4), d)
-	ADDQ(U8(32), bs)
-	DECQ(nsb)
-	JNZ(LabelRef("superblock"))
-	out := Load(Param("out"), GP64())
-	VMOVUPS(facc, Mem{Base: out})
-	VZEROUPPER()
-	RET()
+	k.next(isum, facc)
 }
 
 // q6kScale emits facc += float32(f16(d_w)·d_a) · isum for the four rows
@@ -345,4 +301,51 @@ func q6kScale(w, stride, stride3, d Register, isum, facc VecVirtual) {
 	VMULPS(da, dw, dw)
 	VMULPS(isum, dw, dw)
 	VADDPS(dw, facc, facc)
+}
+
+// q6kArgs are the registers of the Q6_K kernels' common signature.
+type q6kArgs struct {
+	w, stride, stride3, q, d, bs, nsb, pf Register
+}
+
+// loadQ6KArgs loads the arguments; pf starts at the next call's 4 rows.
+func loadQ6KArgs() q6kArgs {
+	var k q6kArgs
+	k.w = Load(Param("w"), GP64())
+	k.stride = Load(Param("stride"), GP64())
+	k.stride3 = times3(k.stride)
+	k.q = Load(Param("q"), GP64())
+	k.d = Load(Param("d"), GP64())
+	k.bs = Load(Param("bs"), GP64())
+	k.nsb = Load(Param("nsb"), GP64())
+	k.pf = GP64()
+	LEAQ(Mem{Base: k.w, Index: k.stride, Scale: 4}, k.pf)
+	return k
+}
+
+// superblock opens the loop over super-blocks, prefetching into L2 the
+// same super-block of the next call's rows.
+func (k q6kArgs) superblock() {
+	Label("superblock")
+	for l := 0; l < 4*q6kBytes; l += 64 {
+		PREFETCHT1(Mem{Base: k.pf, Disp: l})
+	}
+	ADDQ(U32(4*q6kBytes), k.pf)
+}
+
+// next adds the super-block's scaled sums (isum, float32, lane r = row r)
+// to facc, advances to the next super-block and loops, then stores facc
+// to out and returns.
+func (k q6kArgs) next(isum, facc VecVirtual) {
+	q6kScale(k.w, k.stride, k.stride3, k.d, isum, facc)
+	ADDQ(U32(q6kBytes), k.w)
+	ADDQ(U32(256), k.q)
+	ADDQ(U8(4), k.d)
+	ADDQ(U8(32), k.bs)
+	DECQ(k.nsb)
+	JNZ(LabelRef("superblock"))
+	out := Load(Param("out"), GP64())
+	VMOVUPS(facc, Mem{Base: out})
+	VZEROUPPER()
+	RET()
 }
