@@ -6,111 +6,129 @@ package kernels
 
 // i2sDotVNNI4x1 computes, with AVX-512 VNNI and T = 1:
 //
-//	for r := 0; r < 4; r++ {
-//		for t := 0; t < T; t++ {
+//	for t := 0; t < T; t++ {
+//		for r := 0; r < 4; r++ {
 //			var s int32
 //			for k := 0; k < 128*nb; k++ {
 //				s += int32(code(w[r*32*nb:], k)) * int32(q[t*128*nb+k])
 //			}
-//			out[4*r+t] = s
+//			o[t*os/4+r] = float32(s-qs[t]) / as[t] * ws
 //		}
 //	}
 //
 // where code(row, k) is the 2-bit code k of an I2_S row that starts at a
-// block boundary: row[k/128*32+k%32] >> (6-2*(k%128/32)) & 3.
+// block boundary: row[k/128*32+k%32] >> (6-2*(k%128/32)) & 3; qs and as
+// must hold 4 readable entries. The store is i2sStore's: the exact integer
+// sum minus Σq, divided by the token's scale, times the matrix scale, each
+// rounded in float32.
 //
 //go:noescape
-func i2sDotVNNI4x1(w *byte, q *int8, nb int, out *[16]int32)
+func i2sDotVNNI4x1(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
 
 // i2sDotVNNI4x2 computes, with AVX-512 VNNI and T = 2:
 //
-//	for r := 0; r < 4; r++ {
-//		for t := 0; t < T; t++ {
+//	for t := 0; t < T; t++ {
+//		for r := 0; r < 4; r++ {
 //			var s int32
 //			for k := 0; k < 128*nb; k++ {
 //				s += int32(code(w[r*32*nb:], k)) * int32(q[t*128*nb+k])
 //			}
-//			out[4*r+t] = s
+//			o[t*os/4+r] = float32(s-qs[t]) / as[t] * ws
 //		}
 //	}
 //
 // where code(row, k) is the 2-bit code k of an I2_S row that starts at a
-// block boundary: row[k/128*32+k%32] >> (6-2*(k%128/32)) & 3.
+// block boundary: row[k/128*32+k%32] >> (6-2*(k%128/32)) & 3; qs and as
+// must hold 4 readable entries. The store is i2sStore's: the exact integer
+// sum minus Σq, divided by the token's scale, times the matrix scale, each
+// rounded in float32.
 //
 //go:noescape
-func i2sDotVNNI4x2(w *byte, q *int8, nb int, out *[16]int32)
+func i2sDotVNNI4x2(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
 
 // i2sDotVNNI4x3 computes, with AVX-512 VNNI and T = 3:
 //
-//	for r := 0; r < 4; r++ {
-//		for t := 0; t < T; t++ {
+//	for t := 0; t < T; t++ {
+//		for r := 0; r < 4; r++ {
 //			var s int32
 //			for k := 0; k < 128*nb; k++ {
 //				s += int32(code(w[r*32*nb:], k)) * int32(q[t*128*nb+k])
 //			}
-//			out[4*r+t] = s
+//			o[t*os/4+r] = float32(s-qs[t]) / as[t] * ws
 //		}
 //	}
 //
 // where code(row, k) is the 2-bit code k of an I2_S row that starts at a
-// block boundary: row[k/128*32+k%32] >> (6-2*(k%128/32)) & 3.
+// block boundary: row[k/128*32+k%32] >> (6-2*(k%128/32)) & 3; qs and as
+// must hold 4 readable entries. The store is i2sStore's: the exact integer
+// sum minus Σq, divided by the token's scale, times the matrix scale, each
+// rounded in float32.
 //
 //go:noescape
-func i2sDotVNNI4x3(w *byte, q *int8, nb int, out *[16]int32)
+func i2sDotVNNI4x3(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
 
 // i2sDotVNNI4x4 computes, with AVX-512 VNNI and T = 4:
 //
-//	for r := 0; r < 4; r++ {
-//		for t := 0; t < T; t++ {
+//	for t := 0; t < T; t++ {
+//		for r := 0; r < 4; r++ {
 //			var s int32
 //			for k := 0; k < 128*nb; k++ {
 //				s += int32(code(w[r*32*nb:], k)) * int32(q[t*128*nb+k])
 //			}
-//			out[4*r+t] = s
+//			o[t*os/4+r] = float32(s-qs[t]) / as[t] * ws
 //		}
 //	}
 //
 // where code(row, k) is the 2-bit code k of an I2_S row that starts at a
-// block boundary: row[k/128*32+k%32] >> (6-2*(k%128/32)) & 3.
+// block boundary: row[k/128*32+k%32] >> (6-2*(k%128/32)) & 3; qs and as
+// must hold 4 readable entries. The store is i2sStore's: the exact integer
+// sum minus Σq, divided by the token's scale, times the matrix scale, each
+// rounded in float32.
 //
 //go:noescape
-func i2sDotVNNI4x4(w *byte, q *int8, nb int, out *[16]int32)
+func i2sDotVNNI4x4(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
 
 // i2sDotAVX24x1 computes, with AVX2 and T = 1:
 //
-//	for r := 0; r < 4; r++ {
-//		for t := 0; t < T; t++ {
+//	for t := 0; t < T; t++ {
+//		for r := 0; r < 4; r++ {
 //			var s int32
 //			for k := 0; k < 128*nb; k++ {
 //				s += int32(code(w[r*32*nb:], k)) * int32(q[t*128*nb+k])
 //			}
-//			out[4*r+t] = s
+//			o[t*os/4+r] = float32(s-qs[t]) / as[t] * ws
 //		}
 //	}
 //
 // where code(row, k) is the 2-bit code k of an I2_S row that starts at a
-// block boundary: row[k/128*32+k%32] >> (6-2*(k%128/32)) & 3.
+// block boundary: row[k/128*32+k%32] >> (6-2*(k%128/32)) & 3; qs and as
+// must hold 4 readable entries. The store is i2sStore's: the exact integer
+// sum minus Σq, divided by the token's scale, times the matrix scale, each
+// rounded in float32.
 //
 //go:noescape
-func i2sDotAVX24x1(w *byte, q *int8, nb int, out *[16]int32)
+func i2sDotAVX24x1(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
 
 // i2sDotAVX24x2 computes, with AVX2 and T = 2:
 //
-//	for r := 0; r < 4; r++ {
-//		for t := 0; t < T; t++ {
+//	for t := 0; t < T; t++ {
+//		for r := 0; r < 4; r++ {
 //			var s int32
 //			for k := 0; k < 128*nb; k++ {
 //				s += int32(code(w[r*32*nb:], k)) * int32(q[t*128*nb+k])
 //			}
-//			out[4*r+t] = s
+//			o[t*os/4+r] = float32(s-qs[t]) / as[t] * ws
 //		}
 //	}
 //
 // where code(row, k) is the 2-bit code k of an I2_S row that starts at a
-// block boundary: row[k/128*32+k%32] >> (6-2*(k%128/32)) & 3.
+// block boundary: row[k/128*32+k%32] >> (6-2*(k%128/32)) & 3; qs and as
+// must hold 4 readable entries. The store is i2sStore's: the exact integer
+// sum minus Σq, divided by the token's scale, times the matrix scale, each
+// rounded in float32.
 //
 //go:noescape
-func i2sDotAVX24x2(w *byte, q *int8, nb int, out *[16]int32)
+func i2sDotAVX24x2(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
 
 // absMaxAVX2 returns, for n a positive multiple of 32:
 //
@@ -152,12 +170,12 @@ func quantRowAVX512(q *int8, x *float32, n int, s float32)
 //	for r := 0; r < 2; r++ {
 //		var acc [32]float32
 //		for k := 0; k < 32*ng; k++ {
-//			acc[k%32] += float32(weight(w[r*stride:], k) * x[k])
+//			acc[k%32] = fma32(weight(w[r*stride:], k), x[k], acc[k%32])
 //		}
 //		out[r] = dotReduce(&acc)
 //	}
 //
-// with the products and sums rounded separately (no FMA), exactly as
+// with each product fused into its lane (fma32: one rounding), exactly as
 // denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
 //
 //go:noescape
@@ -168,12 +186,12 @@ func denseF16AVX2x2(w *byte, stride int, x *float32, ng int, out *[2]float32)
 //	for r := 0; r < 2; r++ {
 //		var acc [32]float32
 //		for k := 0; k < 32*ng; k++ {
-//			acc[k%32] += float32(weight(w[r*stride:], k) * x[k])
+//			acc[k%32] = fma32(weight(w[r*stride:], k), x[k], acc[k%32])
 //		}
 //		out[r] = dotReduce(&acc)
 //	}
 //
-// with the products and sums rounded separately (no FMA), exactly as
+// with each product fused into its lane (fma32: one rounding), exactly as
 // denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
 //
 //go:noescape
@@ -184,12 +202,12 @@ func denseF32AVX2x2(w *byte, stride int, x *float32, ng int, out *[2]float32)
 //	for r := 0; r < 2; r++ {
 //		var acc [32]float32
 //		for k := 0; k < 32*ng; k++ {
-//			acc[k%32] += float32(weight(w[r*stride:], k) * x[k])
+//			acc[k%32] = fma32(weight(w[r*stride:], k), x[k], acc[k%32])
 //		}
 //		out[r] = dotReduce(&acc)
 //	}
 //
-// with the products and sums rounded separately (no FMA), exactly as
+// with each product fused into its lane (fma32: one rounding), exactly as
 // denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
 //
 //go:noescape
@@ -200,12 +218,12 @@ func denseBF16AVX2x2(w *byte, stride int, x *float32, ng int, out *[2]float32)
 //	for r := 0; r < 2; r++ {
 //		var acc [32]float32
 //		for k := 0; k < 32*ng; k++ {
-//			acc[k%32] += float32(weight(w[r*stride:], k) * x[k])
+//			acc[k%32] = fma32(weight(w[r*stride:], k), x[k], acc[k%32])
 //		}
 //		out[r] = dotReduce(&acc)
 //	}
 //
-// with the products and sums rounded separately (no FMA), exactly as
+// with each product fused into its lane (fma32: one rounding), exactly as
 // denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
 //
 //go:noescape
@@ -238,13 +256,13 @@ func denseQ6KAVX24(w *byte, stride int, q *int8, d *float32, bs *int16, nsb int,
 //		for t := 0; t < T; t++ {
 //			var acc [32]float32
 //			for k := 0; k < 32*ng; k++ {
-//				acc[k%32] += float32(weight(w[r*stride:], k) * x[t*xs+k])
+//				acc[k%32] = fma32(weight(w[r*stride:], k), x[t*xs+k], acc[k%32])
 //			}
 //			out[4*t+r] = dotReduce(&acc)
 //		}
 //	}
 //
-// with the products and sums rounded separately (no FMA), exactly as
+// with each product fused into its lane (fma32: one rounding), exactly as
 // denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
 //
 //go:noescape
@@ -256,13 +274,13 @@ func denseF16AVX512x4x1(w *byte, stride int, x *float32, xs int, ng int, out *[8
 //		for t := 0; t < T; t++ {
 //			var acc [32]float32
 //			for k := 0; k < 32*ng; k++ {
-//				acc[k%32] += float32(weight(w[r*stride:], k) * x[t*xs+k])
+//				acc[k%32] = fma32(weight(w[r*stride:], k), x[t*xs+k], acc[k%32])
 //			}
 //			out[4*t+r] = dotReduce(&acc)
 //		}
 //	}
 //
-// with the products and sums rounded separately (no FMA), exactly as
+// with each product fused into its lane (fma32: one rounding), exactly as
 // denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
 //
 //go:noescape
@@ -274,13 +292,13 @@ func denseF32AVX512x4x1(w *byte, stride int, x *float32, xs int, ng int, out *[8
 //		for t := 0; t < T; t++ {
 //			var acc [32]float32
 //			for k := 0; k < 32*ng; k++ {
-//				acc[k%32] += float32(weight(w[r*stride:], k) * x[t*xs+k])
+//				acc[k%32] = fma32(weight(w[r*stride:], k), x[t*xs+k], acc[k%32])
 //			}
 //			out[4*t+r] = dotReduce(&acc)
 //		}
 //	}
 //
-// with the products and sums rounded separately (no FMA), exactly as
+// with each product fused into its lane (fma32: one rounding), exactly as
 // denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
 //
 //go:noescape
@@ -292,13 +310,13 @@ func denseBF16AVX512x4x1(w *byte, stride int, x *float32, xs int, ng int, out *[
 //		for t := 0; t < T; t++ {
 //			var acc [32]float32
 //			for k := 0; k < 32*ng; k++ {
-//				acc[k%32] += float32(weight(w[r*stride:], k) * x[t*xs+k])
+//				acc[k%32] = fma32(weight(w[r*stride:], k), x[t*xs+k], acc[k%32])
 //			}
 //			out[4*t+r] = dotReduce(&acc)
 //		}
 //	}
 //
-// with the products and sums rounded separately (no FMA), exactly as
+// with each product fused into its lane (fma32: one rounding), exactly as
 // denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
 //
 //go:noescape
@@ -310,13 +328,13 @@ func denseF16AVX512x4x2(w *byte, stride int, x *float32, xs int, ng int, out *[8
 //		for t := 0; t < T; t++ {
 //			var acc [32]float32
 //			for k := 0; k < 32*ng; k++ {
-//				acc[k%32] += float32(weight(w[r*stride:], k) * x[t*xs+k])
+//				acc[k%32] = fma32(weight(w[r*stride:], k), x[t*xs+k], acc[k%32])
 //			}
 //			out[4*t+r] = dotReduce(&acc)
 //		}
 //	}
 //
-// with the products and sums rounded separately (no FMA), exactly as
+// with each product fused into its lane (fma32: one rounding), exactly as
 // denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
 //
 //go:noescape
@@ -328,13 +346,13 @@ func denseF32AVX512x4x2(w *byte, stride int, x *float32, xs int, ng int, out *[8
 //		for t := 0; t < T; t++ {
 //			var acc [32]float32
 //			for k := 0; k < 32*ng; k++ {
-//				acc[k%32] += float32(weight(w[r*stride:], k) * x[t*xs+k])
+//				acc[k%32] = fma32(weight(w[r*stride:], k), x[t*xs+k], acc[k%32])
 //			}
 //			out[4*t+r] = dotReduce(&acc)
 //		}
 //	}
 //
-// with the products and sums rounded separately (no FMA), exactly as
+// with each product fused into its lane (fma32: one rounding), exactly as
 // denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
 //
 //go:noescape
@@ -346,7 +364,7 @@ func denseBF16AVX512x4x2(w *byte, stride int, x *float32, xs int, ng int, out *[
 //	for d := 0; d < hd; d++ {
 //		var s float32
 //		for p := 0; p < nPos; p++ {
-//			s += float32(w[p] * v[p*stride/4+d])
+//			s = fma32(w[p], v[p*stride/4+d], s)
 //		}
 //		o[d] = s
 //	}

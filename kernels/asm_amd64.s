@@ -144,6 +144,24 @@ DATA pack_perm8<>+24(SB)/4, $0x00000003
 DATA pack_perm8<>+28(SB)/4, $0x00000007
 GLOBL pack_perm8<>(SB), RODATA|NOPTR, $32
 
+DATA i2s_token_lanes<>+0(SB)/4, $0x00000000
+DATA i2s_token_lanes<>+4(SB)/4, $0x00000000
+DATA i2s_token_lanes<>+8(SB)/4, $0x00000000
+DATA i2s_token_lanes<>+12(SB)/4, $0x00000000
+DATA i2s_token_lanes<>+16(SB)/4, $0x00000001
+DATA i2s_token_lanes<>+20(SB)/4, $0x00000001
+DATA i2s_token_lanes<>+24(SB)/4, $0x00000001
+DATA i2s_token_lanes<>+28(SB)/4, $0x00000001
+DATA i2s_token_lanes<>+32(SB)/4, $0x00000002
+DATA i2s_token_lanes<>+36(SB)/4, $0x00000002
+DATA i2s_token_lanes<>+40(SB)/4, $0x00000002
+DATA i2s_token_lanes<>+44(SB)/4, $0x00000002
+DATA i2s_token_lanes<>+48(SB)/4, $0x00000003
+DATA i2s_token_lanes<>+52(SB)/4, $0x00000003
+DATA i2s_token_lanes<>+56(SB)/4, $0x00000003
+DATA i2s_token_lanes<>+60(SB)/4, $0x00000003
+GLOBL i2s_token_lanes<>(SB), RODATA|NOPTR, $64
+
 DATA q6k_mask0f<>+0(SB)/1, $0x0f
 DATA q6k_mask0f<>+1(SB)/1, $0x0f
 DATA q6k_mask0f<>+2(SB)/1, $0x0f
@@ -576,9 +594,9 @@ DATA q6k_pairshuf<>+30(SB)/1, $0x02
 DATA q6k_pairshuf<>+31(SB)/1, $0x03
 GLOBL q6k_pairshuf<>(SB), RODATA|NOPTR, $32
 
-// func i2sDotVNNI4x1(w *byte, q *int8, nb int, out *[16]int32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, MMX+
-TEXT ·i2sDotVNNI4x1(SB), NOSPLIT, $0-32
+// func i2sDotVNNI4x1(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
+// Requires: AVX, AVX512BW, AVX512F, AVX512_VNNI, MMX+
+TEXT ·i2sDotVNNI4x1(SB), NOSPLIT, $0-60
 	MOVQ w+0(FP), AX
 	MOVQ q+8(FP), CX
 	MOVQ nb+16(FP), DX
@@ -649,57 +667,47 @@ block:
 	ADDQ            $0x00000080, CX
 	DECQ            DX
 	JNZ             block
-	MOVQ            out+24(FP), AX
+	VPUNPCKLDQ      Z4, Z3, Z0
+	VPUNPCKHDQ      Z4, Z3, Z1
+	VPADDD          Z1, Z0, Z0
+	VPUNPCKLDQ      Z6, Z5, Z1
+	VPUNPCKHDQ      Z6, Z5, Z2
+	VPADDD          Z2, Z1, Z1
+	VPUNPCKLQDQ     Z1, Z0, Z2
+	VPUNPCKHQDQ     Z1, Z0, Z0
+	VPADDD          Z0, Z2, Z2
+	VPXORD          Z11, Z11, Z11
+	VSHUFI32X4      $0x88, Z11, Z2, Z0
+	VSHUFI32X4      $0xdd, Z11, Z2, Z1
+	VPADDD          Z1, Z0, Z0
+	VSHUFI32X4      $0x88, Z11, Z0, Z1
+	VSHUFI32X4      $0xdd, Z11, Z0, Z0
+	VPADDD          Z0, Z1, Z1
+	MOVQ            o+24(FP), AX
+	MOVQ            os+32(FP), CX
+	MOVQ            qs+40(FP), CX
+	MOVQ            as+48(FP), DX
 
-	// out[0] = horizontal sum of acc[0][0]
-	VEXTRACTI64X4 $0x01, Z3, Y0
-	VPADDD        Y3, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, (AX)
+	// lanes 4t..4t+3 of q and a = qs[t] and as[t]
+	VMOVDQU32       i2s_token_lanes<>+0(SB), Z0
+	VBROADCASTI32X4 (CX), Z2
+	VBROADCASTI32X4 (DX), Z3
+	VPERMD          Z2, Z0, Z2
+	VPERMD          Z3, Z0, Z3
+	VBROADCASTSS    ws+56(FP), Z0
+	VPSUBD          Z2, Z1, Z1
+	VCVTDQ2PS       Z1, Z1
+	VDIVPS          Z3, Z1, Z1
+	VMULPS          Z0, Z1, Z1
 
-	// out[4] = horizontal sum of acc[1][0]
-	VEXTRACTI64X4 $0x01, Z4, Y0
-	VPADDD        Y4, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 16(AX)
-
-	// out[8] = horizontal sum of acc[2][0]
-	VEXTRACTI64X4 $0x01, Z5, Y0
-	VPADDD        Y5, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 32(AX)
-
-	// out[12] = horizontal sum of acc[3][0]
-	VEXTRACTI64X4 $0x01, Z6, Y0
-	VPADDD        Y6, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 48(AX)
+	// token 0: o[0*os:][:4]
+	VMOVUPS X1, (AX)
 	VZEROUPPER
 	RET
 
-// func i2sDotVNNI4x2(w *byte, q *int8, nb int, out *[16]int32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, MMX+
-TEXT ·i2sDotVNNI4x2(SB), NOSPLIT, $0-32
+// func i2sDotVNNI4x2(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
+// Requires: AVX, AVX512BW, AVX512F, AVX512_VNNI, MMX+
+TEXT ·i2sDotVNNI4x2(SB), NOSPLIT, $0-60
 	MOVQ w+0(FP), AX
 	MOVQ q+8(FP), CX
 	MOVQ nb+16(FP), DX
@@ -784,101 +792,61 @@ block:
 	ADDQ            $0x00000080, CX
 	DECQ            DX
 	JNZ             block
-	MOVQ            out+24(FP), AX
+	VPUNPCKLDQ      Z5, Z3, Z0
+	VPUNPCKHDQ      Z5, Z3, Z1
+	VPADDD          Z1, Z0, Z0
+	VPUNPCKLDQ      Z9, Z7, Z1
+	VPUNPCKHDQ      Z9, Z7, Z2
+	VPADDD          Z2, Z1, Z1
+	VPUNPCKLDQ      Z6, Z4, Z2
+	VPUNPCKHDQ      Z6, Z4, Z3
+	VPADDD          Z3, Z2, Z2
+	VPUNPCKLDQ      Z10, Z8, Z3
+	VPUNPCKHDQ      Z10, Z8, Z4
+	VPADDD          Z4, Z3, Z3
+	VPUNPCKLQDQ     Z1, Z0, Z4
+	VPUNPCKHQDQ     Z1, Z0, Z0
+	VPADDD          Z0, Z4, Z4
+	VPUNPCKLQDQ     Z3, Z2, Z0
+	VPUNPCKHQDQ     Z3, Z2, Z1
+	VPADDD          Z1, Z0, Z0
+	VSHUFI32X4      $0x88, Z0, Z4, Z1
+	VSHUFI32X4      $0xdd, Z0, Z4, Z0
+	VPADDD          Z0, Z1, Z1
+	VPXORD          Z17, Z17, Z17
+	VSHUFI32X4      $0x88, Z17, Z1, Z0
+	VSHUFI32X4      $0xdd, Z17, Z1, Z1
+	VPADDD          Z1, Z0, Z0
+	MOVQ            o+24(FP), AX
+	MOVQ            os+32(FP), CX
+	MOVQ            qs+40(FP), DX
+	MOVQ            as+48(FP), BX
 
-	// out[0] = horizontal sum of acc[0][0]
-	VEXTRACTI64X4 $0x01, Z3, Y0
-	VPADDD        Y3, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, (AX)
+	// lanes 4t..4t+3 of q and a = qs[t] and as[t]
+	VMOVDQU32       i2s_token_lanes<>+0(SB), Z1
+	VBROADCASTI32X4 (DX), Z2
+	VBROADCASTI32X4 (BX), Z3
+	VPERMD          Z2, Z1, Z2
+	VPERMD          Z3, Z1, Z3
+	VBROADCASTSS    ws+56(FP), Z1
+	VPSUBD          Z2, Z0, Z0
+	VCVTDQ2PS       Z0, Z0
+	VDIVPS          Z3, Z0, Z0
+	VMULPS          Z1, Z0, Z0
 
-	// out[1] = horizontal sum of acc[0][1]
-	VEXTRACTI64X4 $0x01, Z4, Y0
-	VPADDD        Y4, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 4(AX)
+	// token 0: o[0*os:][:4]
+	VMOVUPS X0, (AX)
 
-	// out[4] = horizontal sum of acc[1][0]
-	VEXTRACTI64X4 $0x01, Z5, Y0
-	VPADDD        Y5, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 16(AX)
-
-	// out[5] = horizontal sum of acc[1][1]
-	VEXTRACTI64X4 $0x01, Z6, Y0
-	VPADDD        Y6, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 20(AX)
-
-	// out[8] = horizontal sum of acc[2][0]
-	VEXTRACTI64X4 $0x01, Z7, Y0
-	VPADDD        Y7, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 32(AX)
-
-	// out[9] = horizontal sum of acc[2][1]
-	VEXTRACTI64X4 $0x01, Z8, Y0
-	VPADDD        Y8, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 36(AX)
-
-	// out[12] = horizontal sum of acc[3][0]
-	VEXTRACTI64X4 $0x01, Z9, Y0
-	VPADDD        Y9, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 48(AX)
-
-	// out[13] = horizontal sum of acc[3][1]
-	VEXTRACTI64X4 $0x01, Z10, Y0
-	VPADDD        Y10, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 52(AX)
+	// token 1: o[1*os:][:4]
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Z0, X0
+	VMOVUPS       X0, (AX)
 	VZEROUPPER
 	RET
 
-// func i2sDotVNNI4x3(w *byte, q *int8, nb int, out *[16]int32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, MMX+
-TEXT ·i2sDotVNNI4x3(SB), NOSPLIT, $0-32
+// func i2sDotVNNI4x3(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
+// Requires: AVX, AVX512BW, AVX512F, AVX512_VNNI, MMX+
+TEXT ·i2sDotVNNI4x3(SB), NOSPLIT, $0-60
 	MOVQ w+0(FP), AX
 	MOVQ q+8(FP), CX
 	MOVQ nb+16(FP), DX
@@ -977,145 +945,78 @@ block:
 	ADDQ            $0x00000080, CX
 	DECQ            DX
 	JNZ             block
-	MOVQ            out+24(FP), AX
+	VPUNPCKLDQ      Z6, Z3, Z0
+	VPUNPCKHDQ      Z6, Z3, Z1
+	VPADDD          Z1, Z0, Z0
+	VPUNPCKLDQ      Z12, Z9, Z1
+	VPUNPCKHDQ      Z12, Z9, Z2
+	VPADDD          Z2, Z1, Z1
+	VPUNPCKLDQ      Z7, Z4, Z2
+	VPUNPCKHDQ      Z7, Z4, Z3
+	VPADDD          Z3, Z2, Z2
+	VPUNPCKLDQ      Z13, Z10, Z3
+	VPUNPCKHDQ      Z13, Z10, Z4
+	VPADDD          Z4, Z3, Z3
+	VPUNPCKLDQ      Z8, Z5, Z4
+	VPUNPCKHDQ      Z8, Z5, Z5
+	VPADDD          Z5, Z4, Z4
+	VPUNPCKLDQ      Z14, Z11, Z5
+	VPUNPCKHDQ      Z14, Z11, Z6
+	VPADDD          Z6, Z5, Z5
+	VPUNPCKLQDQ     Z1, Z0, Z6
+	VPUNPCKHQDQ     Z1, Z0, Z0
+	VPADDD          Z0, Z6, Z6
+	VPUNPCKLQDQ     Z3, Z2, Z0
+	VPUNPCKHQDQ     Z3, Z2, Z1
+	VPADDD          Z1, Z0, Z0
+	VPUNPCKLQDQ     Z5, Z4, Z1
+	VPUNPCKHQDQ     Z5, Z4, Z2
+	VPADDD          Z2, Z1, Z1
+	VSHUFI32X4      $0x88, Z0, Z6, Z2
+	VSHUFI32X4      $0xdd, Z0, Z6, Z0
+	VPADDD          Z0, Z2, Z2
+	VPXORD          Z23, Z23, Z23
+	VSHUFI32X4      $0x88, Z23, Z1, Z0
+	VSHUFI32X4      $0xdd, Z23, Z1, Z1
+	VPADDD          Z1, Z0, Z0
+	VSHUFI32X4      $0x88, Z0, Z2, Z1
+	VSHUFI32X4      $0xdd, Z0, Z2, Z0
+	VPADDD          Z0, Z1, Z1
+	MOVQ            o+24(FP), AX
+	MOVQ            os+32(FP), CX
+	MOVQ            qs+40(FP), DX
+	MOVQ            as+48(FP), BX
 
-	// out[0] = horizontal sum of acc[0][0]
-	VEXTRACTI64X4 $0x01, Z3, Y0
-	VPADDD        Y3, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, (AX)
+	// lanes 4t..4t+3 of q and a = qs[t] and as[t]
+	VMOVDQU32       i2s_token_lanes<>+0(SB), Z0
+	VBROADCASTI32X4 (DX), Z2
+	VBROADCASTI32X4 (BX), Z3
+	VPERMD          Z2, Z0, Z2
+	VPERMD          Z3, Z0, Z3
+	VBROADCASTSS    ws+56(FP), Z0
+	VPSUBD          Z2, Z1, Z1
+	VCVTDQ2PS       Z1, Z1
+	VDIVPS          Z3, Z1, Z1
+	VMULPS          Z0, Z1, Z1
 
-	// out[1] = horizontal sum of acc[0][1]
-	VEXTRACTI64X4 $0x01, Z4, Y0
-	VPADDD        Y4, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 4(AX)
+	// token 0: o[0*os:][:4]
+	VMOVUPS X1, (AX)
 
-	// out[2] = horizontal sum of acc[0][2]
-	VEXTRACTI64X4 $0x01, Z5, Y0
-	VPADDD        Y5, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 8(AX)
+	// token 1: o[1*os:][:4]
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Z1, X0
+	VMOVUPS       X0, (AX)
 
-	// out[4] = horizontal sum of acc[1][0]
-	VEXTRACTI64X4 $0x01, Z6, Y0
-	VPADDD        Y6, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 16(AX)
-
-	// out[5] = horizontal sum of acc[1][1]
-	VEXTRACTI64X4 $0x01, Z7, Y0
-	VPADDD        Y7, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 20(AX)
-
-	// out[6] = horizontal sum of acc[1][2]
-	VEXTRACTI64X4 $0x01, Z8, Y0
-	VPADDD        Y8, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 24(AX)
-
-	// out[8] = horizontal sum of acc[2][0]
-	VEXTRACTI64X4 $0x01, Z9, Y0
-	VPADDD        Y9, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 32(AX)
-
-	// out[9] = horizontal sum of acc[2][1]
-	VEXTRACTI64X4 $0x01, Z10, Y0
-	VPADDD        Y10, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 36(AX)
-
-	// out[10] = horizontal sum of acc[2][2]
-	VEXTRACTI64X4 $0x01, Z11, Y0
-	VPADDD        Y11, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 40(AX)
-
-	// out[12] = horizontal sum of acc[3][0]
-	VEXTRACTI64X4 $0x01, Z12, Y0
-	VPADDD        Y12, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 48(AX)
-
-	// out[13] = horizontal sum of acc[3][1]
-	VEXTRACTI64X4 $0x01, Z13, Y0
-	VPADDD        Y13, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 52(AX)
-
-	// out[14] = horizontal sum of acc[3][2]
-	VEXTRACTI64X4 $0x01, Z14, Y0
-	VPADDD        Y14, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 56(AX)
+	// token 2: o[2*os:][:4]
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x02, Z1, X0
+	VMOVUPS       X0, (AX)
 	VZEROUPPER
 	RET
 
-// func i2sDotVNNI4x4(w *byte, q *int8, nb int, out *[16]int32)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, MMX+
-TEXT ·i2sDotVNNI4x4(SB), NOSPLIT, $0-32
+// func i2sDotVNNI4x4(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
+// Requires: AVX, AVX512BW, AVX512F, AVX512_VNNI, MMX+
+TEXT ·i2sDotVNNI4x4(SB), NOSPLIT, $0-60
 	MOVQ w+0(FP), AX
 	MOVQ q+8(FP), CX
 	MOVQ nb+16(FP), DX
@@ -1228,189 +1129,91 @@ block:
 	ADDQ            $0x00000080, CX
 	DECQ            DX
 	JNZ             block
-	MOVQ            out+24(FP), AX
+	VPUNPCKLDQ      Z7, Z3, Z0
+	VPUNPCKHDQ      Z7, Z3, Z1
+	VPADDD          Z1, Z0, Z0
+	VPUNPCKLDQ      Z15, Z11, Z1
+	VPUNPCKHDQ      Z15, Z11, Z2
+	VPADDD          Z2, Z1, Z1
+	VPUNPCKLDQ      Z8, Z4, Z2
+	VPUNPCKHDQ      Z8, Z4, Z3
+	VPADDD          Z3, Z2, Z2
+	VPUNPCKLDQ      Z16, Z12, Z3
+	VPUNPCKHDQ      Z16, Z12, Z4
+	VPADDD          Z4, Z3, Z3
+	VPUNPCKLDQ      Z9, Z5, Z4
+	VPUNPCKHDQ      Z9, Z5, Z5
+	VPADDD          Z5, Z4, Z4
+	VPUNPCKLDQ      Z17, Z13, Z5
+	VPUNPCKHDQ      Z17, Z13, Z7
+	VPADDD          Z7, Z5, Z5
+	VPUNPCKLDQ      Z10, Z6, Z7
+	VPUNPCKHDQ      Z10, Z6, Z6
+	VPADDD          Z6, Z7, Z7
+	VPUNPCKLDQ      Z18, Z14, Z6
+	VPUNPCKHDQ      Z18, Z14, Z8
+	VPADDD          Z8, Z6, Z6
+	VPUNPCKLQDQ     Z1, Z0, Z8
+	VPUNPCKHQDQ     Z1, Z0, Z0
+	VPADDD          Z0, Z8, Z8
+	VPUNPCKLQDQ     Z3, Z2, Z0
+	VPUNPCKHQDQ     Z3, Z2, Z1
+	VPADDD          Z1, Z0, Z0
+	VPUNPCKLQDQ     Z5, Z4, Z1
+	VPUNPCKHQDQ     Z5, Z4, Z2
+	VPADDD          Z2, Z1, Z1
+	VPUNPCKLQDQ     Z6, Z7, Z2
+	VPUNPCKHQDQ     Z6, Z7, Z3
+	VPADDD          Z3, Z2, Z2
+	VSHUFI32X4      $0x88, Z0, Z8, Z3
+	VSHUFI32X4      $0xdd, Z0, Z8, Z0
+	VPADDD          Z0, Z3, Z3
+	VSHUFI32X4      $0x88, Z2, Z1, Z0
+	VSHUFI32X4      $0xdd, Z2, Z1, Z1
+	VPADDD          Z1, Z0, Z0
+	VSHUFI32X4      $0x88, Z0, Z3, Z1
+	VSHUFI32X4      $0xdd, Z0, Z3, Z0
+	VPADDD          Z0, Z1, Z1
+	MOVQ            o+24(FP), AX
+	MOVQ            os+32(FP), CX
+	MOVQ            qs+40(FP), DX
+	MOVQ            as+48(FP), BX
 
-	// out[0] = horizontal sum of acc[0][0]
-	VEXTRACTI64X4 $0x01, Z3, Y0
-	VPADDD        Y3, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, (AX)
+	// lanes 4t..4t+3 of q and a = qs[t] and as[t]
+	VMOVDQU32       i2s_token_lanes<>+0(SB), Z0
+	VBROADCASTI32X4 (DX), Z2
+	VBROADCASTI32X4 (BX), Z3
+	VPERMD          Z2, Z0, Z2
+	VPERMD          Z3, Z0, Z3
+	VBROADCASTSS    ws+56(FP), Z0
+	VPSUBD          Z2, Z1, Z1
+	VCVTDQ2PS       Z1, Z1
+	VDIVPS          Z3, Z1, Z1
+	VMULPS          Z0, Z1, Z1
 
-	// out[1] = horizontal sum of acc[0][1]
-	VEXTRACTI64X4 $0x01, Z4, Y0
-	VPADDD        Y4, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 4(AX)
+	// token 0: o[0*os:][:4]
+	VMOVUPS X1, (AX)
 
-	// out[2] = horizontal sum of acc[0][2]
-	VEXTRACTI64X4 $0x01, Z5, Y0
-	VPADDD        Y5, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 8(AX)
+	// token 1: o[1*os:][:4]
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Z1, X0
+	VMOVUPS       X0, (AX)
 
-	// out[3] = horizontal sum of acc[0][3]
-	VEXTRACTI64X4 $0x01, Z6, Y0
-	VPADDD        Y6, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 12(AX)
+	// token 2: o[2*os:][:4]
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x02, Z1, X0
+	VMOVUPS       X0, (AX)
 
-	// out[4] = horizontal sum of acc[1][0]
-	VEXTRACTI64X4 $0x01, Z7, Y0
-	VPADDD        Y7, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 16(AX)
-
-	// out[5] = horizontal sum of acc[1][1]
-	VEXTRACTI64X4 $0x01, Z8, Y0
-	VPADDD        Y8, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 20(AX)
-
-	// out[6] = horizontal sum of acc[1][2]
-	VEXTRACTI64X4 $0x01, Z9, Y0
-	VPADDD        Y9, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 24(AX)
-
-	// out[7] = horizontal sum of acc[1][3]
-	VEXTRACTI64X4 $0x01, Z10, Y0
-	VPADDD        Y10, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 28(AX)
-
-	// out[8] = horizontal sum of acc[2][0]
-	VEXTRACTI64X4 $0x01, Z11, Y0
-	VPADDD        Y11, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 32(AX)
-
-	// out[9] = horizontal sum of acc[2][1]
-	VEXTRACTI64X4 $0x01, Z12, Y0
-	VPADDD        Y12, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 36(AX)
-
-	// out[10] = horizontal sum of acc[2][2]
-	VEXTRACTI64X4 $0x01, Z13, Y0
-	VPADDD        Y13, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 40(AX)
-
-	// out[11] = horizontal sum of acc[2][3]
-	VEXTRACTI64X4 $0x01, Z14, Y0
-	VPADDD        Y14, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 44(AX)
-
-	// out[12] = horizontal sum of acc[3][0]
-	VEXTRACTI64X4 $0x01, Z15, Y0
-	VPADDD        Y15, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 48(AX)
-
-	// out[13] = horizontal sum of acc[3][1]
-	VEXTRACTI64X4 $0x01, Z16, Y0
-	VPADDD        Y16, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 52(AX)
-
-	// out[14] = horizontal sum of acc[3][2]
-	VEXTRACTI64X4 $0x01, Z17, Y0
-	VPADDD        Y17, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 56(AX)
-
-	// out[15] = horizontal sum of acc[3][3]
-	VEXTRACTI64X4 $0x01, Z18, Y0
-	VPADDD        Y18, Y0, Y0
-	VEXTRACTI32X4 $0x01, Y0, X1
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDD        X0, X1, X1
-	VPSHUFD       $0xb1, X1, X0
-	VPADDD        X0, X1, X1
-	VMOVD         X1, 60(AX)
+	// token 3: o[3*os:][:4]
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x03, Z1, X0
+	VMOVUPS       X0, (AX)
 	VZEROUPPER
 	RET
 
-// func i2sDotAVX24x1(w *byte, q *int8, nb int, out *[16]int32)
+// func i2sDotAVX24x1(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
 // Requires: AVX, AVX2, MMX+
-TEXT ·i2sDotAVX24x1(SB), NOSPLIT, $0-32
+TEXT ·i2sDotAVX24x1(SB), NOSPLIT, $0-60
 	MOVQ    w+0(FP), AX
 	MOVQ    q+8(FP), CX
 	MOVQ    nb+16(FP), DX
@@ -1490,70 +1293,65 @@ block:
 	VPADDD     Y6, Y4, Y4
 
 	// row 3: c[g] = codes of group g
-	VMOVDQU    (AX)(SI*1), Y9
-	VPSRLW     $0x06, Y9, Y6
-	VPAND      Y0, Y6, Y6
-	VPSRLW     $0x04, Y9, Y7
-	VPAND      Y0, Y7, Y7
-	VPSRLW     $0x02, Y9, Y8
-	VPAND      Y0, Y8, Y8
-	VPAND      Y0, Y9, Y9
-	VPMADDUBSW (CX), Y6, Y6
-	VPMADDUBSW 32(CX), Y7, Y7
-	VPADDW     Y7, Y6, Y6
-	VPMADDUBSW 64(CX), Y8, Y7
-	VPADDW     Y7, Y6, Y6
-	VPMADDUBSW 96(CX), Y9, Y7
-	VPADDW     Y7, Y6, Y6
-	VPMADDWD   Y1, Y6, Y6
-	VPADDD     Y6, Y5, Y5
-	ADDQ       $0x20, AX
-	ADDQ       $0x00000080, CX
-	DECQ       DX
-	JNZ        block
-	MOVQ       out+24(FP), AX
+	VMOVDQU     (AX)(SI*1), Y9
+	VPSRLW      $0x06, Y9, Y6
+	VPAND       Y0, Y6, Y6
+	VPSRLW      $0x04, Y9, Y7
+	VPAND       Y0, Y7, Y7
+	VPSRLW      $0x02, Y9, Y8
+	VPAND       Y0, Y8, Y8
+	VPAND       Y0, Y9, Y9
+	VPMADDUBSW  (CX), Y6, Y6
+	VPMADDUBSW  32(CX), Y7, Y7
+	VPADDW      Y7, Y6, Y6
+	VPMADDUBSW  64(CX), Y8, Y7
+	VPADDW      Y7, Y6, Y6
+	VPMADDUBSW  96(CX), Y9, Y7
+	VPADDW      Y7, Y6, Y6
+	VPMADDWD    Y1, Y6, Y6
+	VPADDD      Y6, Y5, Y5
+	ADDQ        $0x20, AX
+	ADDQ        $0x00000080, CX
+	DECQ        DX
+	JNZ         block
+	VPUNPCKLDQ  Y3, Y2, Y0
+	VPUNPCKHDQ  Y3, Y2, Y1
+	VPADDD      Y1, Y0, Y0
+	VPUNPCKLDQ  Y5, Y4, Y1
+	VPUNPCKHDQ  Y5, Y4, Y2
+	VPADDD      Y2, Y1, Y1
+	VPUNPCKLQDQ Y1, Y0, Y2
+	VPUNPCKHQDQ Y1, Y0, Y0
+	VPADDD      Y0, Y2, Y2
+	VPXOR       Y1, Y1, Y1
+	VPERM2I128  $0x20, Y1, Y2, Y0
+	VPERM2I128  $0x31, Y1, Y2, Y1
+	VPADDD      Y1, Y0, Y0
+	MOVQ        o+24(FP), AX
+	MOVQ        os+32(FP), CX
+	MOVQ        qs+40(FP), CX
+	MOVQ        as+48(FP), DX
 
-	// out[0] = horizontal sum of acc[0][0]
-	VEXTRACTI128 $0x01, Y2, X0
-	VPADDD       X2, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xb1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        X0, (AX)
+	// lanes 4t..4t+3 of q and a = qs[t] and as[t]
+	VMOVDQU        i2s_token_lanes<>+0(SB), Y1
+	VBROADCASTI128 (CX), Y2
+	VBROADCASTI128 (DX), Y3
+	VPERMD         Y2, Y1, Y2
+	VPERMD         Y3, Y1, Y3
+	VBROADCASTSS   ws+56(FP), Y1
+	VPSUBD         Y2, Y0, Y0
+	VCVTDQ2PS      Y0, Y0
+	VDIVPS         Y3, Y0, Y0
+	VMULPS         Y1, Y0, Y0
 
-	// out[4] = horizontal sum of acc[1][0]
-	VEXTRACTI128 $0x01, Y3, X0
-	VPADDD       X3, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xb1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        X0, 16(AX)
-
-	// out[8] = horizontal sum of acc[2][0]
-	VEXTRACTI128 $0x01, Y4, X0
-	VPADDD       X4, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xb1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        X0, 32(AX)
-
-	// out[12] = horizontal sum of acc[3][0]
-	VEXTRACTI128 $0x01, Y5, X0
-	VPADDD       X5, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xb1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        X0, 48(AX)
+	// token 0: o[0*os:][:4]
+	VMOVUPS X0, (AX)
 	VZEROUPPER
 	RET
 
-// func i2sDotAVX24x2(w *byte, q *int8, nb int, out *[16]int32)
+// func i2sDotAVX24x2(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
 // Requires: AVX, AVX2, MMX+
-TEXT ·i2sDotAVX24x2(SB), NOSPLIT, $0-32
+TEXT ·i2sDotAVX24x2(SB), NOSPLIT, $0-60
 	MOVQ    w+0(FP), AX
 	MOVQ    q+8(FP), CX
 	MOVQ    nb+16(FP), DX
@@ -1664,109 +1462,81 @@ block:
 	VPADDD     Y10, Y7, Y7
 
 	// row 3: c[g] = codes of group g
-	VMOVDQU    (AX)(SI*1), Y13
-	VPSRLW     $0x06, Y13, Y10
-	VPAND      Y0, Y10, Y10
-	VPSRLW     $0x04, Y13, Y11
-	VPAND      Y0, Y11, Y11
-	VPSRLW     $0x02, Y13, Y12
-	VPAND      Y0, Y12, Y12
-	VPAND      Y0, Y13, Y13
-	VPMADDUBSW (CX), Y10, Y14
-	VPMADDUBSW 32(CX), Y11, Y15
-	VPADDW     Y15, Y14, Y14
-	VPMADDUBSW 64(CX), Y12, Y15
-	VPADDW     Y15, Y14, Y14
-	VPMADDUBSW 96(CX), Y13, Y15
-	VPADDW     Y15, Y14, Y14
-	VPMADDWD   Y1, Y14, Y14
-	VPADDD     Y14, Y8, Y8
-	VPMADDUBSW (CX)(DI*1), Y10, Y10
-	VPMADDUBSW 32(CX)(DI*1), Y11, Y11
-	VPADDW     Y11, Y10, Y10
-	VPMADDUBSW 64(CX)(DI*1), Y12, Y11
-	VPADDW     Y11, Y10, Y10
-	VPMADDUBSW 96(CX)(DI*1), Y13, Y11
-	VPADDW     Y11, Y10, Y10
-	VPMADDWD   Y1, Y10, Y10
-	VPADDD     Y10, Y9, Y9
-	ADDQ       $0x20, AX
-	ADDQ       $0x00000080, CX
-	DECQ       DX
-	JNZ        block
-	MOVQ       out+24(FP), AX
+	VMOVDQU     (AX)(SI*1), Y13
+	VPSRLW      $0x06, Y13, Y10
+	VPAND       Y0, Y10, Y10
+	VPSRLW      $0x04, Y13, Y11
+	VPAND       Y0, Y11, Y11
+	VPSRLW      $0x02, Y13, Y12
+	VPAND       Y0, Y12, Y12
+	VPAND       Y0, Y13, Y13
+	VPMADDUBSW  (CX), Y10, Y14
+	VPMADDUBSW  32(CX), Y11, Y15
+	VPADDW      Y15, Y14, Y14
+	VPMADDUBSW  64(CX), Y12, Y15
+	VPADDW      Y15, Y14, Y14
+	VPMADDUBSW  96(CX), Y13, Y15
+	VPADDW      Y15, Y14, Y14
+	VPMADDWD    Y1, Y14, Y14
+	VPADDD      Y14, Y8, Y8
+	VPMADDUBSW  (CX)(DI*1), Y10, Y10
+	VPMADDUBSW  32(CX)(DI*1), Y11, Y11
+	VPADDW      Y11, Y10, Y10
+	VPMADDUBSW  64(CX)(DI*1), Y12, Y11
+	VPADDW      Y11, Y10, Y10
+	VPMADDUBSW  96(CX)(DI*1), Y13, Y11
+	VPADDW      Y11, Y10, Y10
+	VPMADDWD    Y1, Y10, Y10
+	VPADDD      Y10, Y9, Y9
+	ADDQ        $0x20, AX
+	ADDQ        $0x00000080, CX
+	DECQ        DX
+	JNZ         block
+	VPUNPCKLDQ  Y4, Y2, Y0
+	VPUNPCKHDQ  Y4, Y2, Y1
+	VPADDD      Y1, Y0, Y0
+	VPUNPCKLDQ  Y8, Y6, Y1
+	VPUNPCKHDQ  Y8, Y6, Y2
+	VPADDD      Y2, Y1, Y1
+	VPUNPCKLDQ  Y5, Y3, Y2
+	VPUNPCKHDQ  Y5, Y3, Y3
+	VPADDD      Y3, Y2, Y2
+	VPUNPCKLDQ  Y9, Y7, Y3
+	VPUNPCKHDQ  Y9, Y7, Y4
+	VPADDD      Y4, Y3, Y3
+	VPUNPCKLQDQ Y1, Y0, Y4
+	VPUNPCKHQDQ Y1, Y0, Y0
+	VPADDD      Y0, Y4, Y4
+	VPUNPCKLQDQ Y3, Y2, Y0
+	VPUNPCKHQDQ Y3, Y2, Y1
+	VPADDD      Y1, Y0, Y0
+	VPERM2I128  $0x20, Y0, Y4, Y1
+	VPERM2I128  $0x31, Y0, Y4, Y0
+	VPADDD      Y0, Y1, Y1
+	MOVQ        o+24(FP), AX
+	MOVQ        os+32(FP), CX
+	MOVQ        qs+40(FP), DX
+	MOVQ        as+48(FP), BX
 
-	// out[0] = horizontal sum of acc[0][0]
-	VEXTRACTI128 $0x01, Y2, X0
-	VPADDD       X2, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xb1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        X0, (AX)
+	// lanes 4t..4t+3 of q and a = qs[t] and as[t]
+	VMOVDQU        i2s_token_lanes<>+0(SB), Y0
+	VBROADCASTI128 (DX), Y2
+	VBROADCASTI128 (BX), Y3
+	VPERMD         Y2, Y0, Y2
+	VPERMD         Y3, Y0, Y3
+	VBROADCASTSS   ws+56(FP), Y0
+	VPSUBD         Y2, Y1, Y1
+	VCVTDQ2PS      Y1, Y1
+	VDIVPS         Y3, Y1, Y1
+	VMULPS         Y0, Y1, Y1
 
-	// out[1] = horizontal sum of acc[0][1]
-	VEXTRACTI128 $0x01, Y3, X0
-	VPADDD       X3, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xb1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        X0, 4(AX)
+	// token 0: o[0*os:][:4]
+	VMOVUPS X1, (AX)
 
-	// out[4] = horizontal sum of acc[1][0]
-	VEXTRACTI128 $0x01, Y4, X0
-	VPADDD       X4, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xb1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        X0, 16(AX)
-
-	// out[5] = horizontal sum of acc[1][1]
-	VEXTRACTI128 $0x01, Y5, X0
-	VPADDD       X5, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xb1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        X0, 20(AX)
-
-	// out[8] = horizontal sum of acc[2][0]
-	VEXTRACTI128 $0x01, Y6, X0
-	VPADDD       X6, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xb1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        X0, 32(AX)
-
-	// out[9] = horizontal sum of acc[2][1]
-	VEXTRACTI128 $0x01, Y7, X0
-	VPADDD       X7, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xb1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        X0, 36(AX)
-
-	// out[12] = horizontal sum of acc[3][0]
-	VEXTRACTI128 $0x01, Y8, X0
-	VPADDD       X8, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xb1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        X0, 48(AX)
-
-	// out[13] = horizontal sum of acc[3][1]
-	VEXTRACTI128 $0x01, Y9, X0
-	VPADDD       X9, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xb1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        X0, 52(AX)
+	// token 1: o[1*os:][:4]
+	ADDQ         CX, AX
+	VEXTRACTF128 $0x01, Y1, X0
+	VMOVUPS      X0, (AX)
 	VZEROUPPER
 	RET
 
@@ -1861,7 +1631,7 @@ loop:
 	RET
 
 // func denseF16AVX2x2(w *byte, stride int, x *float32, ng int, out *[2]float32)
-// Requires: AVX, F16C
+// Requires: AVX, F16C, FMA3
 TEXT ·denseF16AVX2x2(SB), NOSPLIT, $0-40
 	MOVQ   w+0(FP), AX
 	MOVQ   stride+8(FP), CX
@@ -1878,37 +1648,29 @@ TEXT ·denseF16AVX2x2(SB), NOSPLIT, $0-40
 
 group:
 	// row 0: lanes 8l..8l+7 += w*x
-	VCVTPH2PS (AX), Y8
-	VMULPS    (DX), Y8, Y8
-	VADDPS    Y8, Y0, Y0
-	VCVTPH2PS 16(AX), Y8
-	VMULPS    32(DX), Y8, Y8
-	VADDPS    Y8, Y1, Y1
-	VCVTPH2PS 32(AX), Y8
-	VMULPS    64(DX), Y8, Y8
-	VADDPS    Y8, Y2, Y2
-	VCVTPH2PS 48(AX), Y8
-	VMULPS    96(DX), Y8, Y8
-	VADDPS    Y8, Y3, Y3
+	VCVTPH2PS   (AX), Y8
+	VFMADD231PS (DX), Y8, Y0
+	VCVTPH2PS   16(AX), Y8
+	VFMADD231PS 32(DX), Y8, Y1
+	VCVTPH2PS   32(AX), Y8
+	VFMADD231PS 64(DX), Y8, Y2
+	VCVTPH2PS   48(AX), Y8
+	VFMADD231PS 96(DX), Y8, Y3
 
 	// row 1: lanes 8l..8l+7 += w*x
-	VCVTPH2PS (AX)(CX*1), Y8
-	VMULPS    (DX), Y8, Y8
-	VADDPS    Y8, Y4, Y4
-	VCVTPH2PS 16(AX)(CX*1), Y8
-	VMULPS    32(DX), Y8, Y8
-	VADDPS    Y8, Y5, Y5
-	VCVTPH2PS 32(AX)(CX*1), Y8
-	VMULPS    64(DX), Y8, Y8
-	VADDPS    Y8, Y6, Y6
-	VCVTPH2PS 48(AX)(CX*1), Y8
-	VMULPS    96(DX), Y8, Y8
-	VADDPS    Y8, Y7, Y7
-	ADDQ      $0x00000040, AX
-	ADDQ      $0x00000080, DX
-	DECQ      BX
-	JNZ       group
-	MOVQ      out+32(FP), AX
+	VCVTPH2PS   (AX)(CX*1), Y8
+	VFMADD231PS (DX), Y8, Y4
+	VCVTPH2PS   16(AX)(CX*1), Y8
+	VFMADD231PS 32(DX), Y8, Y5
+	VCVTPH2PS   32(AX)(CX*1), Y8
+	VFMADD231PS 64(DX), Y8, Y6
+	VCVTPH2PS   48(AX)(CX*1), Y8
+	VFMADD231PS 96(DX), Y8, Y7
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000080, DX
+	DECQ        BX
+	JNZ         group
+	MOVQ        out+32(FP), AX
 
 	// out[0] = dotReduce(acc[0])
 	VADDPS       Y2, Y0, Y0
@@ -1937,7 +1699,7 @@ group:
 	RET
 
 // func denseF32AVX2x2(w *byte, stride int, x *float32, ng int, out *[2]float32)
-// Requires: AVX
+// Requires: AVX, FMA3
 TEXT ·denseF32AVX2x2(SB), NOSPLIT, $0-40
 	MOVQ   w+0(FP), AX
 	MOVQ   stride+8(FP), CX
@@ -1954,37 +1716,29 @@ TEXT ·denseF32AVX2x2(SB), NOSPLIT, $0-40
 
 group:
 	// row 0: lanes 8l..8l+7 += w*x
-	VMOVUPS (AX), Y8
-	VMULPS  (DX), Y8, Y8
-	VADDPS  Y8, Y0, Y0
-	VMOVUPS 32(AX), Y8
-	VMULPS  32(DX), Y8, Y8
-	VADDPS  Y8, Y1, Y1
-	VMOVUPS 64(AX), Y8
-	VMULPS  64(DX), Y8, Y8
-	VADDPS  Y8, Y2, Y2
-	VMOVUPS 96(AX), Y8
-	VMULPS  96(DX), Y8, Y8
-	VADDPS  Y8, Y3, Y3
+	VMOVUPS     (AX), Y8
+	VFMADD231PS (DX), Y8, Y0
+	VMOVUPS     32(AX), Y8
+	VFMADD231PS 32(DX), Y8, Y1
+	VMOVUPS     64(AX), Y8
+	VFMADD231PS 64(DX), Y8, Y2
+	VMOVUPS     96(AX), Y8
+	VFMADD231PS 96(DX), Y8, Y3
 
 	// row 1: lanes 8l..8l+7 += w*x
-	VMOVUPS (AX)(CX*1), Y8
-	VMULPS  (DX), Y8, Y8
-	VADDPS  Y8, Y4, Y4
-	VMOVUPS 32(AX)(CX*1), Y8
-	VMULPS  32(DX), Y8, Y8
-	VADDPS  Y8, Y5, Y5
-	VMOVUPS 64(AX)(CX*1), Y8
-	VMULPS  64(DX), Y8, Y8
-	VADDPS  Y8, Y6, Y6
-	VMOVUPS 96(AX)(CX*1), Y8
-	VMULPS  96(DX), Y8, Y8
-	VADDPS  Y8, Y7, Y7
-	ADDQ    $0x00000080, AX
-	ADDQ    $0x00000080, DX
-	DECQ    BX
-	JNZ     group
-	MOVQ    out+32(FP), AX
+	VMOVUPS     (AX)(CX*1), Y8
+	VFMADD231PS (DX), Y8, Y4
+	VMOVUPS     32(AX)(CX*1), Y8
+	VFMADD231PS 32(DX), Y8, Y5
+	VMOVUPS     64(AX)(CX*1), Y8
+	VFMADD231PS 64(DX), Y8, Y6
+	VMOVUPS     96(AX)(CX*1), Y8
+	VFMADD231PS 96(DX), Y8, Y7
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, DX
+	DECQ        BX
+	JNZ         group
+	MOVQ        out+32(FP), AX
 
 	// out[0] = dotReduce(acc[0])
 	VADDPS       Y2, Y0, Y0
@@ -2013,7 +1767,7 @@ group:
 	RET
 
 // func denseBF16AVX2x2(w *byte, stride int, x *float32, ng int, out *[2]float32)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, FMA3
 TEXT ·denseBF16AVX2x2(SB), NOSPLIT, $0-40
 	MOVQ   w+0(FP), AX
 	MOVQ   stride+8(FP), CX
@@ -2030,45 +1784,37 @@ TEXT ·denseBF16AVX2x2(SB), NOSPLIT, $0-40
 
 group:
 	// row 0: lanes 8l..8l+7 += w*x
-	VPMOVZXWD (AX), Y8
-	VPSLLD    $0x10, Y8, Y8
-	VMULPS    (DX), Y8, Y8
-	VADDPS    Y8, Y0, Y0
-	VPMOVZXWD 16(AX), Y8
-	VPSLLD    $0x10, Y8, Y8
-	VMULPS    32(DX), Y8, Y8
-	VADDPS    Y8, Y1, Y1
-	VPMOVZXWD 32(AX), Y8
-	VPSLLD    $0x10, Y8, Y8
-	VMULPS    64(DX), Y8, Y8
-	VADDPS    Y8, Y2, Y2
-	VPMOVZXWD 48(AX), Y8
-	VPSLLD    $0x10, Y8, Y8
-	VMULPS    96(DX), Y8, Y8
-	VADDPS    Y8, Y3, Y3
+	VPMOVZXWD   (AX), Y8
+	VPSLLD      $0x10, Y8, Y8
+	VFMADD231PS (DX), Y8, Y0
+	VPMOVZXWD   16(AX), Y8
+	VPSLLD      $0x10, Y8, Y8
+	VFMADD231PS 32(DX), Y8, Y1
+	VPMOVZXWD   32(AX), Y8
+	VPSLLD      $0x10, Y8, Y8
+	VFMADD231PS 64(DX), Y8, Y2
+	VPMOVZXWD   48(AX), Y8
+	VPSLLD      $0x10, Y8, Y8
+	VFMADD231PS 96(DX), Y8, Y3
 
 	// row 1: lanes 8l..8l+7 += w*x
-	VPMOVZXWD (AX)(CX*1), Y8
-	VPSLLD    $0x10, Y8, Y8
-	VMULPS    (DX), Y8, Y8
-	VADDPS    Y8, Y4, Y4
-	VPMOVZXWD 16(AX)(CX*1), Y8
-	VPSLLD    $0x10, Y8, Y8
-	VMULPS    32(DX), Y8, Y8
-	VADDPS    Y8, Y5, Y5
-	VPMOVZXWD 32(AX)(CX*1), Y8
-	VPSLLD    $0x10, Y8, Y8
-	VMULPS    64(DX), Y8, Y8
-	VADDPS    Y8, Y6, Y6
-	VPMOVZXWD 48(AX)(CX*1), Y8
-	VPSLLD    $0x10, Y8, Y8
-	VMULPS    96(DX), Y8, Y8
-	VADDPS    Y8, Y7, Y7
-	ADDQ      $0x00000040, AX
-	ADDQ      $0x00000080, DX
-	DECQ      BX
-	JNZ       group
-	MOVQ      out+32(FP), AX
+	VPMOVZXWD   (AX)(CX*1), Y8
+	VPSLLD      $0x10, Y8, Y8
+	VFMADD231PS (DX), Y8, Y4
+	VPMOVZXWD   16(AX)(CX*1), Y8
+	VPSLLD      $0x10, Y8, Y8
+	VFMADD231PS 32(DX), Y8, Y5
+	VPMOVZXWD   32(AX)(CX*1), Y8
+	VPSLLD      $0x10, Y8, Y8
+	VFMADD231PS 64(DX), Y8, Y6
+	VPMOVZXWD   48(AX)(CX*1), Y8
+	VPSLLD      $0x10, Y8, Y8
+	VFMADD231PS 96(DX), Y8, Y7
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000080, DX
+	DECQ        BX
+	JNZ         group
+	MOVQ        out+32(FP), AX
 
 	// out[0] = dotReduce(acc[0])
 	VADDPS       Y2, Y0, Y0
@@ -2097,7 +1843,7 @@ group:
 	RET
 
 // func denseQ80AVX2x2(w *byte, stride int, x *float32, ng int, out *[2]float32)
-// Requires: AVX, AVX2, F16C
+// Requires: AVX, AVX2, F16C, FMA3
 TEXT ·denseQ80AVX2x2(SB), NOSPLIT, $0-40
 	MOVQ   w+0(FP), AX
 	MOVQ   stride+8(FP), CX
@@ -2120,23 +1866,19 @@ group:
 	VPMOVSXBD    2(AX), Y9
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VMULPS       (DX), Y9, Y9
-	VADDPS       Y9, Y0, Y0
+	VFMADD231PS  (DX), Y9, Y0
 	VPMOVSXBD    10(AX), Y9
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VMULPS       32(DX), Y9, Y9
-	VADDPS       Y9, Y1, Y1
+	VFMADD231PS  32(DX), Y9, Y1
 	VPMOVSXBD    18(AX), Y9
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VMULPS       64(DX), Y9, Y9
-	VADDPS       Y9, Y2, Y2
+	VFMADD231PS  64(DX), Y9, Y2
 	VPMOVSXBD    26(AX), Y9
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VMULPS       96(DX), Y9, Y9
-	VADDPS       Y9, Y3, Y3
+	VFMADD231PS  96(DX), Y9, Y3
 
 	// row 1: lanes 8l..8l+7 += w*x
 	// d = the block's f16 scale in all 8 lanes
@@ -2145,23 +1887,19 @@ group:
 	VPMOVSXBD    2(AX)(CX*1), Y9
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VMULPS       (DX), Y9, Y9
-	VADDPS       Y9, Y4, Y4
+	VFMADD231PS  (DX), Y9, Y4
 	VPMOVSXBD    10(AX)(CX*1), Y9
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VMULPS       32(DX), Y9, Y9
-	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  32(DX), Y9, Y5
 	VPMOVSXBD    18(AX)(CX*1), Y9
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VMULPS       64(DX), Y9, Y9
-	VADDPS       Y9, Y6, Y6
+	VFMADD231PS  64(DX), Y9, Y6
 	VPMOVSXBD    26(AX)(CX*1), Y9
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VMULPS       96(DX), Y9, Y9
-	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  96(DX), Y9, Y7
 	ADDQ         $0x00000022, AX
 	ADDQ         $0x00000080, DX
 	DECQ         BX
@@ -3009,41 +2747,33 @@ group:
 	VMOVUPS    64(BX), Z9
 
 	// row 0: lanes 16h..16h+15 += w*x
-	VCVTPH2PS (AX), Z10
-	VMULPS    Z8, Z10, Z10
-	VADDPS    Z10, Z0, Z0
-	VCVTPH2PS 32(AX), Z10
-	VMULPS    Z9, Z10, Z10
-	VADDPS    Z10, Z1, Z1
+	VCVTPH2PS   (AX), Z10
+	VFMADD231PS Z8, Z10, Z0
+	VCVTPH2PS   32(AX), Z10
+	VFMADD231PS Z9, Z10, Z1
 
 	// row 1: lanes 16h..16h+15 += w*x
-	VCVTPH2PS (AX)(CX*1), Z10
-	VMULPS    Z8, Z10, Z10
-	VADDPS    Z10, Z2, Z2
-	VCVTPH2PS 32(AX)(CX*1), Z10
-	VMULPS    Z9, Z10, Z10
-	VADDPS    Z10, Z3, Z3
+	VCVTPH2PS   (AX)(CX*1), Z10
+	VFMADD231PS Z8, Z10, Z2
+	VCVTPH2PS   32(AX)(CX*1), Z10
+	VFMADD231PS Z9, Z10, Z3
 
 	// row 2: lanes 16h..16h+15 += w*x
-	VCVTPH2PS (AX)(CX*2), Z10
-	VMULPS    Z8, Z10, Z10
-	VADDPS    Z10, Z4, Z4
-	VCVTPH2PS 32(AX)(CX*2), Z10
-	VMULPS    Z9, Z10, Z10
-	VADDPS    Z10, Z5, Z5
+	VCVTPH2PS   (AX)(CX*2), Z10
+	VFMADD231PS Z8, Z10, Z4
+	VCVTPH2PS   32(AX)(CX*2), Z10
+	VFMADD231PS Z9, Z10, Z5
 
 	// row 3: lanes 16h..16h+15 += w*x
-	VCVTPH2PS (AX)(DX*1), Z10
-	VMULPS    Z8, Z10, Z8
-	VADDPS    Z8, Z6, Z6
-	VCVTPH2PS 32(AX)(DX*1), Z8
-	VMULPS    Z9, Z8, Z8
-	VADDPS    Z8, Z7, Z7
-	ADDQ      $0x00000040, AX
-	ADDQ      $0x00000080, BX
-	DECQ      SI
-	JNZ       group
-	MOVQ      out+40(FP), AX
+	VCVTPH2PS   (AX)(DX*1), Z10
+	VFMADD231PS Z8, Z10, Z6
+	VCVTPH2PS   32(AX)(DX*1), Z8
+	VFMADD231PS Z9, Z8, Z7
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000080, BX
+	DECQ        SI
+	JNZ         group
+	MOVQ        out+40(FP), AX
 
 	// out[0] = dotReduce(acc[0][0])
 	VADDPS        Z1, Z0, Z0
@@ -3129,41 +2859,33 @@ group:
 	VMOVUPS    64(BX), Z9
 
 	// row 0: lanes 16h..16h+15 += w*x
-	VMOVUPS (AX), Z10
-	VMULPS  Z8, Z10, Z10
-	VADDPS  Z10, Z0, Z0
-	VMOVUPS 64(AX), Z10
-	VMULPS  Z9, Z10, Z10
-	VADDPS  Z10, Z1, Z1
+	VMOVUPS     (AX), Z10
+	VFMADD231PS Z8, Z10, Z0
+	VMOVUPS     64(AX), Z10
+	VFMADD231PS Z9, Z10, Z1
 
 	// row 1: lanes 16h..16h+15 += w*x
-	VMOVUPS (AX)(CX*1), Z10
-	VMULPS  Z8, Z10, Z10
-	VADDPS  Z10, Z2, Z2
-	VMOVUPS 64(AX)(CX*1), Z10
-	VMULPS  Z9, Z10, Z10
-	VADDPS  Z10, Z3, Z3
+	VMOVUPS     (AX)(CX*1), Z10
+	VFMADD231PS Z8, Z10, Z2
+	VMOVUPS     64(AX)(CX*1), Z10
+	VFMADD231PS Z9, Z10, Z3
 
 	// row 2: lanes 16h..16h+15 += w*x
-	VMOVUPS (AX)(CX*2), Z10
-	VMULPS  Z8, Z10, Z10
-	VADDPS  Z10, Z4, Z4
-	VMOVUPS 64(AX)(CX*2), Z10
-	VMULPS  Z9, Z10, Z10
-	VADDPS  Z10, Z5, Z5
+	VMOVUPS     (AX)(CX*2), Z10
+	VFMADD231PS Z8, Z10, Z4
+	VMOVUPS     64(AX)(CX*2), Z10
+	VFMADD231PS Z9, Z10, Z5
 
 	// row 3: lanes 16h..16h+15 += w*x
-	VMOVUPS (AX)(DX*1), Z10
-	VMULPS  Z8, Z10, Z8
-	VADDPS  Z8, Z6, Z6
-	VMOVUPS 64(AX)(DX*1), Z8
-	VMULPS  Z9, Z8, Z8
-	VADDPS  Z8, Z7, Z7
-	ADDQ    $0x00000080, AX
-	ADDQ    $0x00000080, BX
-	DECQ    SI
-	JNZ     group
-	MOVQ    out+40(FP), AX
+	VMOVUPS     (AX)(DX*1), Z10
+	VFMADD231PS Z8, Z10, Z6
+	VMOVUPS     64(AX)(DX*1), Z8
+	VFMADD231PS Z9, Z8, Z7
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, BX
+	DECQ        SI
+	JNZ         group
+	MOVQ        out+40(FP), AX
 
 	// out[0] = dotReduce(acc[0][0])
 	VADDPS        Z1, Z0, Z0
@@ -3245,49 +2967,41 @@ group:
 	VMOVUPS    64(BX), Z9
 
 	// row 0: lanes 16h..16h+15 += w*x
-	VPMOVZXWD (AX), Z10
-	VPSLLD    $0x10, Z10, Z10
-	VMULPS    Z8, Z10, Z10
-	VADDPS    Z10, Z0, Z0
-	VPMOVZXWD 32(AX), Z10
-	VPSLLD    $0x10, Z10, Z10
-	VMULPS    Z9, Z10, Z10
-	VADDPS    Z10, Z1, Z1
+	VPMOVZXWD   (AX), Z10
+	VPSLLD      $0x10, Z10, Z10
+	VFMADD231PS Z8, Z10, Z0
+	VPMOVZXWD   32(AX), Z10
+	VPSLLD      $0x10, Z10, Z10
+	VFMADD231PS Z9, Z10, Z1
 
 	// row 1: lanes 16h..16h+15 += w*x
-	VPMOVZXWD (AX)(CX*1), Z10
-	VPSLLD    $0x10, Z10, Z10
-	VMULPS    Z8, Z10, Z10
-	VADDPS    Z10, Z2, Z2
-	VPMOVZXWD 32(AX)(CX*1), Z10
-	VPSLLD    $0x10, Z10, Z10
-	VMULPS    Z9, Z10, Z10
-	VADDPS    Z10, Z3, Z3
+	VPMOVZXWD   (AX)(CX*1), Z10
+	VPSLLD      $0x10, Z10, Z10
+	VFMADD231PS Z8, Z10, Z2
+	VPMOVZXWD   32(AX)(CX*1), Z10
+	VPSLLD      $0x10, Z10, Z10
+	VFMADD231PS Z9, Z10, Z3
 
 	// row 2: lanes 16h..16h+15 += w*x
-	VPMOVZXWD (AX)(CX*2), Z10
-	VPSLLD    $0x10, Z10, Z10
-	VMULPS    Z8, Z10, Z10
-	VADDPS    Z10, Z4, Z4
-	VPMOVZXWD 32(AX)(CX*2), Z10
-	VPSLLD    $0x10, Z10, Z10
-	VMULPS    Z9, Z10, Z10
-	VADDPS    Z10, Z5, Z5
+	VPMOVZXWD   (AX)(CX*2), Z10
+	VPSLLD      $0x10, Z10, Z10
+	VFMADD231PS Z8, Z10, Z4
+	VPMOVZXWD   32(AX)(CX*2), Z10
+	VPSLLD      $0x10, Z10, Z10
+	VFMADD231PS Z9, Z10, Z5
 
 	// row 3: lanes 16h..16h+15 += w*x
-	VPMOVZXWD (AX)(DX*1), Z10
-	VPSLLD    $0x10, Z10, Z10
-	VMULPS    Z8, Z10, Z8
-	VADDPS    Z8, Z6, Z6
-	VPMOVZXWD 32(AX)(DX*1), Z8
-	VPSLLD    $0x10, Z8, Z8
-	VMULPS    Z9, Z8, Z8
-	VADDPS    Z8, Z7, Z7
-	ADDQ      $0x00000040, AX
-	ADDQ      $0x00000080, BX
-	DECQ      SI
-	JNZ       group
-	MOVQ      out+40(FP), AX
+	VPMOVZXWD   (AX)(DX*1), Z10
+	VPSLLD      $0x10, Z10, Z10
+	VFMADD231PS Z8, Z10, Z6
+	VPMOVZXWD   32(AX)(DX*1), Z8
+	VPSLLD      $0x10, Z8, Z8
+	VFMADD231PS Z9, Z8, Z7
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000080, BX
+	DECQ        SI
+	JNZ         group
+	MOVQ        out+40(FP), AX
 
 	// out[0] = dotReduce(acc[0][0])
 	VADDPS        Z1, Z0, Z0
@@ -3379,57 +3093,41 @@ group:
 	VMOVUPS    64(BX)(SI*1), Z19
 
 	// row 0: lanes 16h..16h+15 += w*x
-	VCVTPH2PS (AX), Z20
-	VMULPS    Z16, Z20, Z21
-	VADDPS    Z21, Z0, Z0
-	VMULPS    Z18, Z20, Z20
-	VADDPS    Z20, Z2, Z2
-	VCVTPH2PS 32(AX), Z20
-	VMULPS    Z17, Z20, Z21
-	VADDPS    Z21, Z1, Z1
-	VMULPS    Z19, Z20, Z20
-	VADDPS    Z20, Z3, Z3
+	VCVTPH2PS   (AX), Z20
+	VFMADD231PS Z16, Z20, Z0
+	VFMADD231PS Z18, Z20, Z2
+	VCVTPH2PS   32(AX), Z20
+	VFMADD231PS Z17, Z20, Z1
+	VFMADD231PS Z19, Z20, Z3
 
 	// row 1: lanes 16h..16h+15 += w*x
-	VCVTPH2PS (AX)(CX*1), Z20
-	VMULPS    Z16, Z20, Z21
-	VADDPS    Z21, Z4, Z4
-	VMULPS    Z18, Z20, Z20
-	VADDPS    Z20, Z6, Z6
-	VCVTPH2PS 32(AX)(CX*1), Z20
-	VMULPS    Z17, Z20, Z21
-	VADDPS    Z21, Z5, Z5
-	VMULPS    Z19, Z20, Z20
-	VADDPS    Z20, Z7, Z7
+	VCVTPH2PS   (AX)(CX*1), Z20
+	VFMADD231PS Z16, Z20, Z4
+	VFMADD231PS Z18, Z20, Z6
+	VCVTPH2PS   32(AX)(CX*1), Z20
+	VFMADD231PS Z17, Z20, Z5
+	VFMADD231PS Z19, Z20, Z7
 
 	// row 2: lanes 16h..16h+15 += w*x
-	VCVTPH2PS (AX)(CX*2), Z20
-	VMULPS    Z16, Z20, Z21
-	VADDPS    Z21, Z8, Z8
-	VMULPS    Z18, Z20, Z20
-	VADDPS    Z20, Z10, Z10
-	VCVTPH2PS 32(AX)(CX*2), Z20
-	VMULPS    Z17, Z20, Z21
-	VADDPS    Z21, Z9, Z9
-	VMULPS    Z19, Z20, Z20
-	VADDPS    Z20, Z11, Z11
+	VCVTPH2PS   (AX)(CX*2), Z20
+	VFMADD231PS Z16, Z20, Z8
+	VFMADD231PS Z18, Z20, Z10
+	VCVTPH2PS   32(AX)(CX*2), Z20
+	VFMADD231PS Z17, Z20, Z9
+	VFMADD231PS Z19, Z20, Z11
 
 	// row 3: lanes 16h..16h+15 += w*x
-	VCVTPH2PS (AX)(DX*1), Z20
-	VMULPS    Z16, Z20, Z16
-	VADDPS    Z16, Z12, Z12
-	VMULPS    Z18, Z20, Z16
-	VADDPS    Z16, Z14, Z14
-	VCVTPH2PS 32(AX)(DX*1), Z16
-	VMULPS    Z17, Z16, Z17
-	VADDPS    Z17, Z13, Z13
-	VMULPS    Z19, Z16, Z16
-	VADDPS    Z16, Z15, Z15
-	ADDQ      $0x00000040, AX
-	ADDQ      $0x00000080, BX
-	DECQ      DI
-	JNZ       group
-	MOVQ      out+40(FP), AX
+	VCVTPH2PS   (AX)(DX*1), Z20
+	VFMADD231PS Z16, Z20, Z12
+	VFMADD231PS Z18, Z20, Z14
+	VCVTPH2PS   32(AX)(DX*1), Z16
+	VFMADD231PS Z17, Z16, Z13
+	VFMADD231PS Z19, Z16, Z15
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000080, BX
+	DECQ        DI
+	JNZ         group
+	MOVQ        out+40(FP), AX
 
 	// out[0] = dotReduce(acc[0][0])
 	VADDPS        Z1, Z0, Z0
@@ -3573,57 +3271,41 @@ group:
 	VMOVUPS    64(BX)(SI*1), Z19
 
 	// row 0: lanes 16h..16h+15 += w*x
-	VMOVUPS (AX), Z20
-	VMULPS  Z16, Z20, Z21
-	VADDPS  Z21, Z0, Z0
-	VMULPS  Z18, Z20, Z20
-	VADDPS  Z20, Z2, Z2
-	VMOVUPS 64(AX), Z20
-	VMULPS  Z17, Z20, Z21
-	VADDPS  Z21, Z1, Z1
-	VMULPS  Z19, Z20, Z20
-	VADDPS  Z20, Z3, Z3
+	VMOVUPS     (AX), Z20
+	VFMADD231PS Z16, Z20, Z0
+	VFMADD231PS Z18, Z20, Z2
+	VMOVUPS     64(AX), Z20
+	VFMADD231PS Z17, Z20, Z1
+	VFMADD231PS Z19, Z20, Z3
 
 	// row 1: lanes 16h..16h+15 += w*x
-	VMOVUPS (AX)(CX*1), Z20
-	VMULPS  Z16, Z20, Z21
-	VADDPS  Z21, Z4, Z4
-	VMULPS  Z18, Z20, Z20
-	VADDPS  Z20, Z6, Z6
-	VMOVUPS 64(AX)(CX*1), Z20
-	VMULPS  Z17, Z20, Z21
-	VADDPS  Z21, Z5, Z5
-	VMULPS  Z19, Z20, Z20
-	VADDPS  Z20, Z7, Z7
+	VMOVUPS     (AX)(CX*1), Z20
+	VFMADD231PS Z16, Z20, Z4
+	VFMADD231PS Z18, Z20, Z6
+	VMOVUPS     64(AX)(CX*1), Z20
+	VFMADD231PS Z17, Z20, Z5
+	VFMADD231PS Z19, Z20, Z7
 
 	// row 2: lanes 16h..16h+15 += w*x
-	VMOVUPS (AX)(CX*2), Z20
-	VMULPS  Z16, Z20, Z21
-	VADDPS  Z21, Z8, Z8
-	VMULPS  Z18, Z20, Z20
-	VADDPS  Z20, Z10, Z10
-	VMOVUPS 64(AX)(CX*2), Z20
-	VMULPS  Z17, Z20, Z21
-	VADDPS  Z21, Z9, Z9
-	VMULPS  Z19, Z20, Z20
-	VADDPS  Z20, Z11, Z11
+	VMOVUPS     (AX)(CX*2), Z20
+	VFMADD231PS Z16, Z20, Z8
+	VFMADD231PS Z18, Z20, Z10
+	VMOVUPS     64(AX)(CX*2), Z20
+	VFMADD231PS Z17, Z20, Z9
+	VFMADD231PS Z19, Z20, Z11
 
 	// row 3: lanes 16h..16h+15 += w*x
-	VMOVUPS (AX)(DX*1), Z20
-	VMULPS  Z16, Z20, Z16
-	VADDPS  Z16, Z12, Z12
-	VMULPS  Z18, Z20, Z16
-	VADDPS  Z16, Z14, Z14
-	VMOVUPS 64(AX)(DX*1), Z16
-	VMULPS  Z17, Z16, Z17
-	VADDPS  Z17, Z13, Z13
-	VMULPS  Z19, Z16, Z16
-	VADDPS  Z16, Z15, Z15
-	ADDQ    $0x00000080, AX
-	ADDQ    $0x00000080, BX
-	DECQ    DI
-	JNZ     group
-	MOVQ    out+40(FP), AX
+	VMOVUPS     (AX)(DX*1), Z20
+	VFMADD231PS Z16, Z20, Z12
+	VFMADD231PS Z18, Z20, Z14
+	VMOVUPS     64(AX)(DX*1), Z16
+	VFMADD231PS Z17, Z16, Z13
+	VFMADD231PS Z19, Z16, Z15
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, BX
+	DECQ        DI
+	JNZ         group
+	MOVQ        out+40(FP), AX
 
 	// out[0] = dotReduce(acc[0][0])
 	VADDPS        Z1, Z0, Z0
@@ -3763,65 +3445,49 @@ group:
 	VMOVUPS    64(BX)(SI*1), Z19
 
 	// row 0: lanes 16h..16h+15 += w*x
-	VPMOVZXWD (AX), Z20
-	VPSLLD    $0x10, Z20, Z20
-	VMULPS    Z16, Z20, Z21
-	VADDPS    Z21, Z0, Z0
-	VMULPS    Z18, Z20, Z20
-	VADDPS    Z20, Z2, Z2
-	VPMOVZXWD 32(AX), Z20
-	VPSLLD    $0x10, Z20, Z20
-	VMULPS    Z17, Z20, Z21
-	VADDPS    Z21, Z1, Z1
-	VMULPS    Z19, Z20, Z20
-	VADDPS    Z20, Z3, Z3
+	VPMOVZXWD   (AX), Z20
+	VPSLLD      $0x10, Z20, Z20
+	VFMADD231PS Z16, Z20, Z0
+	VFMADD231PS Z18, Z20, Z2
+	VPMOVZXWD   32(AX), Z20
+	VPSLLD      $0x10, Z20, Z20
+	VFMADD231PS Z17, Z20, Z1
+	VFMADD231PS Z19, Z20, Z3
 
 	// row 1: lanes 16h..16h+15 += w*x
-	VPMOVZXWD (AX)(CX*1), Z20
-	VPSLLD    $0x10, Z20, Z20
-	VMULPS    Z16, Z20, Z21
-	VADDPS    Z21, Z4, Z4
-	VMULPS    Z18, Z20, Z20
-	VADDPS    Z20, Z6, Z6
-	VPMOVZXWD 32(AX)(CX*1), Z20
-	VPSLLD    $0x10, Z20, Z20
-	VMULPS    Z17, Z20, Z21
-	VADDPS    Z21, Z5, Z5
-	VMULPS    Z19, Z20, Z20
-	VADDPS    Z20, Z7, Z7
+	VPMOVZXWD   (AX)(CX*1), Z20
+	VPSLLD      $0x10, Z20, Z20
+	VFMADD231PS Z16, Z20, Z4
+	VFMADD231PS Z18, Z20, Z6
+	VPMOVZXWD   32(AX)(CX*1), Z20
+	VPSLLD      $0x10, Z20, Z20
+	VFMADD231PS Z17, Z20, Z5
+	VFMADD231PS Z19, Z20, Z7
 
 	// row 2: lanes 16h..16h+15 += w*x
-	VPMOVZXWD (AX)(CX*2), Z20
-	VPSLLD    $0x10, Z20, Z20
-	VMULPS    Z16, Z20, Z21
-	VADDPS    Z21, Z8, Z8
-	VMULPS    Z18, Z20, Z20
-	VADDPS    Z20, Z10, Z10
-	VPMOVZXWD 32(AX)(CX*2), Z20
-	VPSLLD    $0x10, Z20, Z20
-	VMULPS    Z17, Z20, Z21
-	VADDPS    Z21, Z9, Z9
-	VMULPS    Z19, Z20, Z20
-	VADDPS    Z20, Z11, Z11
+	VPMOVZXWD   (AX)(CX*2), Z20
+	VPSLLD      $0x10, Z20, Z20
+	VFMADD231PS Z16, Z20, Z8
+	VFMADD231PS Z18, Z20, Z10
+	VPMOVZXWD   32(AX)(CX*2), Z20
+	VPSLLD      $0x10, Z20, Z20
+	VFMADD231PS Z17, Z20, Z9
+	VFMADD231PS Z19, Z20, Z11
 
 	// row 3: lanes 16h..16h+15 += w*x
-	VPMOVZXWD (AX)(DX*1), Z20
-	VPSLLD    $0x10, Z20, Z20
-	VMULPS    Z16, Z20, Z16
-	VADDPS    Z16, Z12, Z12
-	VMULPS    Z18, Z20, Z16
-	VADDPS    Z16, Z14, Z14
-	VPMOVZXWD 32(AX)(DX*1), Z16
-	VPSLLD    $0x10, Z16, Z16
-	VMULPS    Z17, Z16, Z17
-	VADDPS    Z17, Z13, Z13
-	VMULPS    Z19, Z16, Z16
-	VADDPS    Z16, Z15, Z15
-	ADDQ      $0x00000040, AX
-	ADDQ      $0x00000080, BX
-	DECQ      DI
-	JNZ       group
-	MOVQ      out+40(FP), AX
+	VPMOVZXWD   (AX)(DX*1), Z20
+	VPSLLD      $0x10, Z20, Z20
+	VFMADD231PS Z16, Z20, Z12
+	VFMADD231PS Z18, Z20, Z14
+	VPMOVZXWD   32(AX)(DX*1), Z16
+	VPSLLD      $0x10, Z16, Z16
+	VFMADD231PS Z17, Z16, Z13
+	VFMADD231PS Z19, Z16, Z15
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000080, BX
+	DECQ        DI
+	JNZ         group
+	MOVQ        out+40(FP), AX
 
 	// out[0] = dotReduce(acc[0][0])
 	VADDPS        Z1, Z0, Z0
@@ -3922,7 +3588,7 @@ group:
 	RET
 
 // func weightedSumF32AVX2(o *float32, v *float32, stride int, w *float32, nPos int, hd int)
-// Requires: AVX
+// Requires: AVX, FMA3
 TEXT ·weightedSumF32AVX2(SB), NOSPLIT, $0-48
 	MOVQ o+0(FP), AX
 	MOVQ v+8(FP), CX
@@ -3941,14 +3607,10 @@ columns:
 
 position:
 	VBROADCASTSS (SI), Y4
-	VMULPS       (R8), Y4, Y5
-	VADDPS       Y5, Y0, Y0
-	VMULPS       32(R8), Y4, Y5
-	VADDPS       Y5, Y1, Y1
-	VMULPS       64(R8), Y4, Y5
-	VADDPS       Y5, Y2, Y2
-	VMULPS       96(R8), Y4, Y4
-	VADDPS       Y4, Y3, Y3
+	VFMADD231PS  (R8), Y4, Y0
+	VFMADD231PS  32(R8), Y4, Y1
+	VFMADD231PS  64(R8), Y4, Y2
+	VFMADD231PS  96(R8), Y4, Y3
 	ADDQ         DX, R8
 	ADDQ         $0x04, SI
 	DECQ         DI

@@ -6,26 +6,36 @@ package kernels
 // head h reads KV head h/(nHeads/nKV) (grouped-query attention). A score is
 // dot(q, k)*scale with the dot product of MatMulDense for F32 rows (32
 // interleaved lanes and dotReduce); scores are softmaxed (attnSoftmax) and
-// weight the values, each output element a float32 sum in position order.
+// weight the values, each output element a float32 sum in position order
+// with fused multiply-adds.
 func Attention(out, q, kCache, vCache []float32, nPos, nHeads, nKV, headDim int, scale float32, scratch []float32) {
-	AttentionHeads(out, q, kCache, vCache, nPos, nHeads, nKV, headDim, scale, scratch, 0, nHeads)
+	lay := KVLayout{HeadStride: headDim, PosStride: nKV * headDim}
+	AttentionHeads(out, q, kCache, vCache, nPos, nHeads, nKV, headDim, lay, scale, scratch, 0, nHeads)
 }
 
-// AttentionHeads is Attention for query heads [h0, h1) only: the rest of
-// out is left alone, so heads can be split among threads.
-func AttentionHeads(out, q, kCache, vCache []float32, nPos, nHeads, nKV, headDim int, scale float32, scratch []float32, h0, h1 int) {
+// KVLayout places element d of KV head h at position p of a key or value
+// cache at h*HeadStride + p*PosStride + d. Attention's row-major
+// [nPos][nKV*headDim] is {headDim, nKV*headDim}; a head-major cache
+// [nKV][capacity][headDim] is {capacity*headDim, headDim}, which lets one
+// head's attention read two contiguous runs instead of a short piece of
+// every row.
+type KVLayout struct{ HeadStride, PosStride int }
+
+// AttentionHeads is Attention for query heads [h0, h1) only, on caches laid
+// out as lay says: the rest of out is left alone, so heads can be split
+// among threads.
+func AttentionHeads(out, q, kCache, vCache []float32, nPos, nHeads, nKV, headDim int, lay KVLayout, scale float32, scratch []float32, h0, h1 int) {
 	group := nHeads / nKV
-	stride := nKV * headDim
 	sc := scratch[:nPos]
 	for h := h0; h < h1; h++ {
 		qh := q[h*headDim : (h+1)*headDim]
-		off := (h / group) * headDim
-		dotRowsF32(sc, kCache[off:], stride, qh, nPos)
+		off := (h / group) * lay.HeadStride
+		dotRowsF32(sc, kCache[off:], lay.PosStride, qh, nPos)
 		for p := range sc {
 			sc[p] *= scale
 		}
 		attnSoftmax(sc)
-		weightedSum(out[h*headDim:(h+1)*headDim], vCache[off:], stride, sc)
+		weightedSum(out[h*headDim:(h+1)*headDim], vCache[off:], lay.PosStride, sc)
 	}
 }
 
@@ -62,20 +72,21 @@ func dotRowsGeneric(out, rows []float32, stride int, x []float32, n int) {
 		r := rows[p*stride:][:k]
 		var acc [denseLane]float32
 		for i := range r {
-			acc[i%denseLane] += float32(r[i] * x[i])
+			acc[i%denseLane] = fma32(r[i], x[i], acc[i%denseLane])
 		}
 		out[p] = dotReduce(&acc)
 	}
 }
 
 // weightedSumGeneric is the reference of weightedSum: o[d] is the float32
-// sum over positions p, in order, of float32(w[p]*v[p*stride+d]).
+// sum over positions p, in order, of w[p]*v[p*stride+d], each product fused
+// into the sum (fma32).
 func weightedSumGeneric(o, v []float32, stride int, w []float32) {
 	clear(o)
 	for p, wgt := range w {
 		vp := v[p*stride:][:len(o)]
 		for d := range o {
-			o[d] += float32(wgt * vp[d])
+			o[d] = fma32(wgt, vp[d], o[d])
 		}
 	}
 }

@@ -124,8 +124,8 @@ func (d *Dense) Row(dst []float32, i int) {
 
 // MatMulDense computes out[t*M+m] = dot(row m, x[t*K:(t+1)*K]) for n tokens.
 // For F32, F16, BF16 and Q8_0 the dot product is the one of dotReduce: 32
-// interleaved float32 lanes, the weight dequantized exactly as in Row,
-// products and sums rounded separately. Q6_K multiplies integers, as ggml
+// interleaved float32 lanes, the weight dequantized exactly as in Row, each
+// product fused into its lane's sum (fma32, one rounding, as VFMADD does). Q6_K multiplies integers, as ggml
 // does: each token is quantized to int8 in blocks of 256 (ggml's Q8_K role)
 // and each super-block's exact integer dot product is scaled in float32 (see
 // q6KDotGeneric); this is what makes a Q6_K head cheaper than an F16 one.

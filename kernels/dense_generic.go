@@ -105,7 +105,7 @@ func q6KDotGeneric(row []byte, q []int8, d []float32) float32 {
 }
 
 // denseRowsGeneric is the reference for rows [m0, m1) of MatMulDense: lane
-// j accumulates float32(w[k]*x[k]) for k ≡ j (mod 32), past K with zeros.
+// j accumulates fma32(w[k], x[k], ·) for k ≡ j (mod 32), past K with zeros.
 // Q6_K rows take q6KDotGeneric with the block-quantized tokens a.
 func denseRowsGeneric(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int) {
 	rb := w.rowBytes()
@@ -134,7 +134,7 @@ func denseRowsGeneric(out []float32, w *Dense, x []float32, a *blockActs, n, m0,
 					if k := c*denseLane + j; k < K {
 						xv = xt[k]
 					}
-					acc[j] += float32(g[j] * xv)
+					acc[j] = fma32(g[j], xv, acc[j])
 				}
 			}
 			out[t*w.M+m] = dotReduce(&acc)

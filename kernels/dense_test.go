@@ -137,15 +137,12 @@ func refQ6KDot(d *Dense, i int, x []float32) float32 {
 	return acc
 }
 
-// refDot is the documented dense dot product, written from its definition.
+// refDot is the documented dense dot product, written from its definition
+// (each product fused into its lane's sum with one exact rounding).
 func refDot(w, x []float32) float32 {
 	var acc [32]float32
-	for k := 0; k < (len(w)+31)/32*32; k++ {
-		var p float32
-		if k < len(w) {
-			p = w[k] * x[k]
-		}
-		acc[k%32] += p
+	for k := range w {
+		acc[k%32] = exactFMA32(w[k], x[k], acc[k%32])
 	}
 	for width := 16; width >= 1; width /= 2 {
 		for i := 0; i < width; i++ {

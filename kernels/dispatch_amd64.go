@@ -54,56 +54,53 @@ func absMax(x []float32) float32 {
 	return max(absMaxAVX2(&x[0], n), absMaxGeneric(x[n:]))
 }
 
-// i2sDot4 calls the 4-row kernel for t tokens. Direct calls (not a table
-// of funcs) keep the noescape of the stubs, so s stays on the stack.
-func i2sDot4(vnni bool, t int, w *byte, q *int8, nb int, s *[16]int32) {
+// i2sDot4 calls the 4-row kernel for t tokens; it stores token t's four
+// rows at o + t*os bytes. Direct calls (not a table of funcs) keep the
+// noescape of the stubs.
+func i2sDot4(vnni bool, t int, w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32) {
 	switch {
 	case !vnni && t == 1:
-		i2sDotAVX24x1(w, q, nb, s)
+		i2sDotAVX24x1(w, q, nb, o, os, qs, as, ws)
 	case !vnni:
-		i2sDotAVX24x2(w, q, nb, s)
+		i2sDotAVX24x2(w, q, nb, o, os, qs, as, ws)
 	case t == 1:
-		i2sDotVNNI4x1(w, q, nb, s)
+		i2sDotVNNI4x1(w, q, nb, o, os, qs, as, ws)
 	case t == 2:
-		i2sDotVNNI4x2(w, q, nb, s)
+		i2sDotVNNI4x2(w, q, nb, o, os, qs, as, ws)
 	case t == 3:
-		i2sDotVNNI4x3(w, q, nb, s)
+		i2sDotVNNI4x3(w, q, nb, o, os, qs, as, ws)
 	default:
-		i2sDotVNNI4x4(w, q, nb, s)
+		i2sDotVNNI4x4(w, q, nb, o, os, qs, as, ws)
 	}
 }
 
 // i2sRows runs the assembly on groups of 4 rows and up to 4 (VNNI) or 2
 // (AVX2) tokens when rows start at block boundaries (K a multiple of 128);
-// other shapes and the last rows of an odd group take the reference.
-func i2sRows(out []float32, w *I2S, a *QActs, qsum []int32, m0, m1 int) {
+// other shapes and the last rows of an odd group take the reference. The
+// kernels scale and store their sums themselves, as i2sStore does.
+func i2sRows(out []float32, w *I2S, a *QActs, tok *i2sTokens, m0, m1 int) {
 	K := w.K
 	if !useAVX2 || K%i2sBlock != 0 || m1-m0 < 4 {
-		i2sRowsGeneric(out, w, a, qsum, m0, m1)
+		i2sRowsGeneric(out, w, a, tok, m0, m1)
 		return
 	}
 	vnni, tile := useVNNI, 2
 	if vnni {
 		tile = 4
 	}
-	nb, rb := K/i2sBlock, K/4
-	var s [16]int32
+	nb, rb, M := K/i2sBlock, K/4, w.M
+	_ = out[(a.N-1)*M+m1-1]
 	m := m0
 	for ; m+4 <= m1; m += 4 {
 		rows := w.Data[m*rb : (m+4)*rb]
 		for n := 0; n < a.N; n += tile {
 			t := min(tile, a.N-n)
 			q := a.Q[n*K : (n+t)*K]
-			i2sDot4(vnni, t, &rows[0], &q[0], nb, &s)
-			for r := 0; r < 4; r++ {
-				for j := 0; j < t; j++ {
-					i2sStore(out, w, a, n+j, m+r, s[4*r+j], qsum[n+j])
-				}
-			}
+			i2sDot4(vnni, t, &rows[0], &q[0], nb, &out[n*M+m], 4*M, &tok.qsum[n], &tok.scale[n], w.Scale)
 		}
 	}
 	if m < m1 {
-		i2sRowsGeneric(out, w, a, qsum, m, m1)
+		i2sRowsGeneric(out, w, a, tok, m, m1)
 	}
 }
 

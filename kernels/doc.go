@@ -14,7 +14,7 @@
 // Floating-point results are exact against the reference because the
 // reference is written in the order the vector code computes: dense dot
 // products use 32 interleaved lanes (lane j sums the products at k ≡ j mod 32,
-// multiply and add rounded separately, no FMA) and a fixed reduction tree, and
+// each product fused into its lane's sum, rounded once as FMA does) and a fixed reduction tree, and
 // the ternary matmul forms the exact integer sum before its two float
 // operations (FORMATS.md §4).
 package kernels

@@ -86,9 +86,16 @@ type i2sPart struct {
 // dispatch allocates nothing once the buffers have grown.
 type i2sTask struct {
 	a     *QActs
-	qsum  []int32 // Σ_k q[n,k] per token
+	tok   i2sTokens
 	parts []i2sPart
 	units int
+}
+
+// i2sTokens holds what the store of each token needs, padded to a whole
+// number of 4-token tiles so the assembly may always read four entries.
+type i2sTokens struct {
+	qsum  []int32   // Σ_k q[n,k]; zero past the tokens
+	scale []float32 // the token's activation scale; one past the tokens
 }
 
 func (p *Pool) i2sJob() *i2sTask {
@@ -102,12 +109,16 @@ func (j *i2sTask) set(a *QActs) {
 	j.a = a
 	j.parts = j.parts[:0]
 	j.units = 0
-	if cap(j.qsum) < a.N {
-		j.qsum = make([]int32, a.N)
-	}
-	j.qsum = j.qsum[:a.N]
-	for n := range j.qsum {
-		j.qsum[n] = sumInt8(a.Q[n*a.K : (n+1)*a.K])
+	n4 := (a.N + 3) &^ 3
+	j.tok.qsum = growSlice(j.tok.qsum, n4)
+	j.tok.scale = growSlice(j.tok.scale, n4)
+	for n := range n4 {
+		if n < a.N {
+			j.tok.qsum[n] = sumInt8(a.Q[n*a.K : (n+1)*a.K])
+			j.tok.scale[n] = a.Scale[n]
+		} else {
+			j.tok.qsum[n], j.tok.scale[n] = 0, 1
+		}
 	}
 }
 
@@ -133,15 +144,15 @@ func (j *i2sTask) run(_, lo, hi int) {
 		plo, phi := max(lo-base, 0), min(hi-base, pt.units)
 		if plo < phi {
 			m0, m1 := plo*i2sRowGroup, min(phi*i2sRowGroup, pt.w.M)
-			i2sRows(pt.out, pt.w, j.a, j.qsum, m0, m1)
+			i2sRows(pt.out, pt.w, j.a, &j.tok, m0, m1)
 		}
 		base += pt.units
 	}
 }
 
 // i2sStore scales the exact integer sum Σ c·q − Σ q of token n, row m.
-func i2sStore(out []float32, w *I2S, a *QActs, n, m int, cq, qsum int32) {
-	out[n*w.M+m] = float32(cq-qsum) / a.Scale[n] * w.Scale
+func i2sStore(out []float32, w *I2S, tok *i2sTokens, n, m int, cq int32) {
+	out[n*w.M+m] = float32(cq-tok.qsum[n]) / tok.scale[n] * w.Scale
 }
 
 func sumInt8(q []int8) int32 {

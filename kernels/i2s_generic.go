@@ -33,7 +33,7 @@ func i2sDecode(dst *[i2sBlock]int8, data []byte, i, n int) {
 // i2sRowsGeneric is the reference: for rows [m0, m1) and every token it
 // forms Σ_k c[m,k]·q[n,k] exactly and stores it via i2sStore. Each stretch of
 // a row that lies in one block is decoded once per group of 8 tokens.
-func i2sRowsGeneric(out []float32, w *I2S, a *QActs, qsum []int32, m0, m1 int) {
+func i2sRowsGeneric(out []float32, w *I2S, a *QActs, tok *i2sTokens, m0, m1 int) {
 	const tg = 8
 	var codes [i2sBlock]int8
 	K := w.K
@@ -56,7 +56,7 @@ func i2sRowsGeneric(out []float32, w *I2S, a *QActs, qsum []int32, m0, m1 int) {
 				k += cnt
 			}
 			for t := 0; t < nt; t++ {
-				i2sStore(out, w, a, n0+t, m, acc[t], qsum[n0+t])
+				i2sStore(out, w, tok, n0+t, m, acc[t])
 			}
 		}
 	}

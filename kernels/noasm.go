@@ -8,8 +8,8 @@ func quantizeActs(q []int8, x []float32) float32 { return quantizeActsGeneric(q,
 
 func absMax(x []float32) float32 { return absMaxGeneric(x) }
 
-func i2sRows(out []float32, w *I2S, a *QActs, qsum []int32, m0, m1 int) {
-	i2sRowsGeneric(out, w, a, qsum, m0, m1)
+func i2sRows(out []float32, w *I2S, a *QActs, tok *i2sTokens, m0, m1 int) {
+	i2sRowsGeneric(out, w, a, tok, m0, m1)
 }
 
 func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int) {

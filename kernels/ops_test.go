@@ -177,12 +177,30 @@ func TestAttentionPaths(t *testing.T) {
 						t.Fatalf("%+v %s: out[%d] = %v, want %v", c, path.name, i, out[i], want[i])
 					}
 				}
-				part := make([]float32, c.nHeads*c.hd)
+				// Heads [h0, nHeads) only, on the same cache and on a
+				// head-major copy with spare capacity.
 				h0 := c.nHeads / 2
-				AttentionHeads(part, q, k, v, c.nPos, c.nHeads, c.nKV, c.hd, scale, make([]float32, c.nPos), h0, c.nHeads)
-				for i := range part {
-					if i < h0*c.hd && part[i] != 0 || i >= h0*c.hd && part[i] != want[i] {
-						t.Fatalf("%+v %s: heads [%d, %d): out[%d] = %v", c, path.name, h0, c.nHeads, i, part[i])
+				capN := c.nPos + 3
+				kh, vh := make([]float32, c.nKV*capN*c.hd), make([]float32, c.nKV*capN*c.hd)
+				for p := 0; p < c.nPos; p++ {
+					for g := 0; g < c.nKV; g++ {
+						copy(kh[(g*capN+p)*c.hd:][:c.hd], k[(p*c.nKV+g)*c.hd:])
+						copy(vh[(g*capN+p)*c.hd:][:c.hd], v[(p*c.nKV+g)*c.hd:])
+					}
+				}
+				for _, lay := range []struct {
+					k, v []float32
+					l    KVLayout
+				}{
+					{k, v, KVLayout{HeadStride: c.hd, PosStride: c.nKV * c.hd}},
+					{kh, vh, KVLayout{HeadStride: capN * c.hd, PosStride: c.hd}},
+				} {
+					part := make([]float32, c.nHeads*c.hd)
+					AttentionHeads(part, q, lay.k, lay.v, c.nPos, c.nHeads, c.nKV, c.hd, lay.l, scale, make([]float32, c.nPos), h0, c.nHeads)
+					for i := range part {
+						if i < h0*c.hd && part[i] != 0 || i >= h0*c.hd && part[i] != want[i] {
+							t.Fatalf("%+v %s %+v: heads [%d, %d): out[%d] = %v", c, path.name, lay.l, h0, c.nHeads, i, part[i])
+						}
 					}
 				}
 			}()

@@ -250,9 +250,9 @@ func (s *state) attendRange(chunk, lo, hi int) {
 		i, h0 := u/c.Heads, u%c.Heads
 		h1 := min(c.Heads, h0+hi-u)
 		nPos := s.pos[i] + 1
-		k, v := s.cache.view(s.attnLayer, s.seq[i], nPos)
+		k, v, lay := s.cache.view(s.attnLayer, s.seq[i])
 		kernels.AttentionHeads(s.att[i*qd:(i+1)*qd], s.q[i*qd:(i+1)*qd], k, v, nPos, c.Heads, c.KVHeads, c.HeadDim,
-			s.attnScale, scratch, h0, h1)
+			lay, s.attnScale, scratch, h0, h1)
 		u += h1 - h0
 	}
 }

@@ -3,6 +3,8 @@ package runtime
 import (
 	"errors"
 	"fmt"
+
+	"github.com/bitnet-go/bitnet/kernels"
 )
 
 // ErrContextFull is returned when a sequence would grow past the context
@@ -21,19 +23,25 @@ var ErrContextFull = errors.New("context is full")
 //
 // Cache management (exported): Len, Truncate, Free, Seqs and Context.
 type Cache struct {
-	layers, kvDim, ctx int
-	slots              []cacheSlot
-	pending            []int // per slot: positions reserved by the current batch
+	layers, kvHeads, headDim, ctx int
+	slots                         []cacheSlot
+	pending                       []int // per slot: positions reserved by the current batch
 }
 
+// cacheSlot holds one sequence. Its layers are head-major,
+// [kvHeads][capN][headDim], so attention reads each head's keys and values
+// as two contiguous runs, which the hardware prefetchers follow; position-
+// major rows would give it headDim floats out of every row, a new page
+// every row or two.
 type cacheSlot struct {
 	n    int         // positions committed
 	capN int         // positions allocated
-	k, v [][]float32 // per layer, [capN][kvDim]
+	k, v [][]float32 // per layer, [kvHeads][capN][headDim]
 }
 
 func newCache(c *Config, ctx, seqs int) *Cache {
-	return &Cache{layers: c.Layers, kvDim: c.KVDim(), ctx: ctx, slots: make([]cacheSlot, seqs), pending: make([]int, seqs)}
+	return &Cache{layers: c.Layers, kvHeads: c.KVHeads, headDim: c.HeadDim, ctx: ctx,
+		slots: make([]cacheSlot, seqs), pending: make([]int, seqs)}
 }
 
 // Seqs is the number of sequence slots.
@@ -115,27 +123,35 @@ func (c *Cache) grow(s, n int) {
 		sl.k = make([][]float32, c.layers)
 		sl.v = make([][]float32, c.layers)
 	}
+	hd := c.headDim
 	for l := range c.layers {
-		k := make([]float32, capN*c.kvDim)
-		v := make([]float32, capN*c.kvDim)
-		copy(k, sl.k[l][:sl.n*c.kvDim])
-		copy(v, sl.v[l][:sl.n*c.kvDim])
+		k := make([]float32, c.kvHeads*capN*hd)
+		v := make([]float32, c.kvHeads*capN*hd)
+		for h := range c.kvHeads {
+			copy(k[h*capN*hd:], sl.k[l][h*sl.capN*hd:][:sl.n*hd])
+			copy(v[h*capN*hd:], sl.v[l][h*sl.capN*hd:][:sl.n*hd])
+		}
 		sl.k[l], sl.v[l] = k, v
 	}
 	sl.capN = capN
 }
 
-// put stores the key and value of the token at position pos of sequence seq.
+// put stores the key and value ([kvHeads*headDim] each) of the token at
+// position pos of sequence seq.
 func (c *Cache) put(layer, seq, pos int, k, v []float32) {
 	sl := &c.slots[seq]
-	copy(sl.k[layer][pos*c.kvDim:(pos+1)*c.kvDim], k)
-	copy(sl.v[layer][pos*c.kvDim:(pos+1)*c.kvDim], v)
+	hd := c.headDim
+	for h := range c.kvHeads {
+		copy(sl.k[layer][(h*sl.capN+pos)*hd:][:hd], k[h*hd:])
+		copy(sl.v[layer][(h*sl.capN+pos)*hd:][:hd], v[h*hd:])
+	}
 }
 
-// view returns the first n positions of sequence seq in one layer.
-func (c *Cache) view(layer, seq, n int) (k, v []float32) {
+// view returns the keys and values of sequence seq in one layer and their
+// layout; positions up to the last put are valid.
+func (c *Cache) view(layer, seq int) (k, v []float32, lay kernels.KVLayout) {
 	sl := &c.slots[seq]
-	return sl.k[layer][:n*c.kvDim], sl.v[layer][:n*c.kvDim]
+	return sl.k[layer], sl.v[layer], kernels.KVLayout{HeadStride: sl.capN * c.headDim, PosStride: c.headDim}
 }
 
 // commit adds the positions reserved by the last reserve to the sequences.

@@ -95,6 +95,39 @@ func TestBatchedSequences(t *testing.T) {
 	}
 }
 
+// TestCacheGrowth: a sequence fed one token at a time, so that its cache
+// grows (16, 32, 64 positions) and is copied under way, gets exactly the
+// logits of the same tokens in one pass, with two other sequences of other
+// lengths sharing the session.
+func TestCacheGrowth(t *testing.T) {
+	m := loadTiny(t, defaultTiny("llama"), Options{Threads: 2})
+	tokens := make([]int32, 40)
+	for i := range tokens {
+		tokens[i] = int32(i*7%50 + 1)
+	}
+	want := promptLogits(t, m, tokens)
+	v := m.Config().Vocab
+	s := m.NewSession(3)
+	var batch Batch
+	for i, tok := range tokens {
+		batch.Reset()
+		batch.Add(tok, 1, true)
+		if i%3 == 0 {
+			batch.Add(tok+1, 0, true)
+		}
+		if i%2 == 0 {
+			batch.Add(tok+2, 2, true)
+		}
+		got, err := s.Forward(&batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got[:v], want[i*v:(i+1)*v]) {
+			t.Fatalf("token %d: one-at-a-time logits differ from the one-pass prompt", i)
+		}
+	}
+}
+
 // TestSequenceLifecycle covers Decode of several Sequences, Truncate and
 // slot reuse.
 func TestSequenceLifecycle(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 )
 
 // weightedSumAVX2 generates the attention's value sum for one head:
-// o[d] = Σ_p float32(w[p]*v[p][d]), in position order, 32 columns (four ymm
+// o[d] = Σ_p w[p]*v[p][d] with fused multiply-adds, in position order, 32 columns (four ymm
 // accumulators) per pass over the positions.
 func weightedSumAVX2() {
 	TEXT("weightedSumF32AVX2", NOSPLIT, "func(o *float32, v *float32, stride int, w *float32, nPos int, hd int)")
@@ -20,7 +20,7 @@ func weightedSumAVX2() {
 //	for d := 0; d < hd; d++ {
 //		var s float32
 //		for p := 0; p < nPos; p++ {
-//			s += float32(w[p] * v[p*stride/4+d])
+//			s = fma32(w[p], v[p*stride/4+d], s)
 //		}
 //		o[d] = s
 //	}`)
@@ -43,9 +43,7 @@ func weightedSumAVX2() {
 	a := YMM()
 	VBROADCASTSS(Mem{Base: wp}, a)
 	for l := range acc {
-		t := YMM()
-		VMULPS(Mem{Base: row, Disp: 32 * l}, a, t)
-		VADDPS(t, acc[l], acc[l])
+		VFMADD231PS(Mem{Base: row, Disp: 32 * l}, a, acc[l])
 	}
 	ADDQ(stride, row)
 	ADDQ(U8(4), wp)

@@ -12,12 +12,12 @@ const denseDoc = `
 //	for r := 0; r < 2; r++ {
 //		var acc [32]float32
 //		for k := 0; k < 32*ng; k++ {
-//			acc[k%32] += float32(weight(w[r*stride:], k) * x[k])
+//			acc[k%32] = fma32(weight(w[r*stride:], k), x[k], acc[k%32])
 //		}
 //		out[r] = dotReduce(&acc)
 //	}
 //
-// with the products and sums rounded separately (no FMA), exactly as
+// with each product fused into its lane (fma32: one rounding), exactly as
 // denseRowsGeneric, and weight() the exact dequantization of Dense.Row.`
 
 // denseAVX2 generates a 2-row dense dot product over ng groups of 32
@@ -72,8 +72,7 @@ func denseAVX2(name, typ string, groupBytes int) {
 				VCVTDQ2PS(t, t)
 				VMULPS(d, t, t)
 			}
-			VMULPS(Mem{Base: x, Disp: 32 * l}, t, t)
-			VADDPS(t, acc[r][l], acc[r][l])
+			VFMADD231PS(Mem{Base: x, Disp: 32 * l}, t, acc[r][l])
 		}
 	}
 	ADDQ(U32(groupBytes), w)
@@ -118,13 +117,13 @@ const dense512Doc = `
 //		for t := 0; t < T; t++ {
 //			var acc [32]float32
 //			for k := 0; k < 32*ng; k++ {
-//				acc[k%32] += float32(weight(w[r*stride:], k) * x[t*xs+k])
+//				acc[k%32] = fma32(weight(w[r*stride:], k), x[t*xs+k], acc[k%32])
 //			}
 //			out[4*t+r] = dotReduce(&acc)
 //		}
 //	}
 //
-// with the products and sums rounded separately (no FMA), exactly as
+// with each product fused into its lane (fma32: one rounding), exactly as
 // denseRowsGeneric, and weight() the exact dequantization of Dense.Row.`
 
 // denseAVX512 generates a 4-row, T-token dense dot product with AVX-512:
@@ -187,9 +186,7 @@ func denseAVX512(name, typ string, groupBytes, T int) {
 				VPSLLD(U8(16), wv, wv)
 			}
 			for t := 0; t < T; t++ {
-				p := ZMM()
-				VMULPS(xv[t][h], wv, p)
-				VADDPS(p, acc[r][t][h], acc[r][t][h])
+				VFMADD231PS(xv[t][h], wv, acc[r][t][h])
 			}
 		}
 	}

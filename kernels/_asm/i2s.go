@@ -16,18 +16,26 @@ const (
 )
 
 const i2sDoc = `
-//	for r := 0; r < 4; r++ {
-//		for t := 0; t < T; t++ {
+//	for t := 0; t < T; t++ {
+//		for r := 0; r < 4; r++ {
 //			var s int32
 //			for k := 0; k < 128*nb; k++ {
 //				s += int32(code(w[r*32*nb:], k)) * int32(q[t*128*nb+k])
 //			}
-//			out[4*r+t] = s
+//			o[t*os/4+r] = float32(s-qs[t]) / as[t] * ws
 //		}
 //	}
 //
 // where code(row, k) is the 2-bit code k of an I2_S row that starts at a
-// block boundary: row[k/128*32+k%32] >> (6-2*(k%128/32)) & 3.`
+// block boundary: row[k/128*32+k%32] >> (6-2*(k%128/32)) & 3; qs and as
+// must hold 4 readable entries. The store is i2sStore's: the exact integer
+// sum minus Σq, divided by the token's scale, times the matrix scale, each
+// rounded in float32.`
+
+// i2sSignature is the Go signature of every 4-row I2_S kernel: weights,
+// activations, blocks per row, then the output of token 0 row 0, the bytes
+// between tokens' outputs, and the tokens' Σq, scales and the matrix scale.
+const i2sSignature = "func(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)"
 
 // i2sVNNI generates i2sDotVNNI4x<T>: 4 rows against T tokens with AVX-512
 // VNNI. Each 32-byte block is broadcast to both halves of a zmm; one
@@ -36,7 +44,7 @@ const i2sDoc = `
 // order; (2 | 0) gives groups 2 and 3 against q[128b+64:128b+128]. The
 // unpacked block is used for all T tokens.
 func i2sVNNI(T int) {
-	TEXT(fmt.Sprintf("i2sDotVNNI4x%d", T), NOSPLIT, "func(w *byte, q *int8, nb int, out *[16]int32)")
+	TEXT(fmt.Sprintf("i2sDotVNNI4x%d", T), NOSPLIT, i2sSignature)
 	Pragma("noescape")
 	Doc(fmt.Sprintf("i2sDotVNNI4x%d computes, with AVX-512 VNNI and T = %d:", T, T) + i2sDoc)
 	w := Load(Param("w"), GP64())
@@ -98,32 +106,15 @@ func i2sVNNI(T int) {
 	DECQ(nb)
 	JNZ(LabelRef("block"))
 
-	out := Load(Param("out"), GP64())
-	for r := 0; r < 4; r++ {
-		for t := 0; t < T; t++ {
-			Commentf("out[%d] = horizontal sum of acc[%d][%d]", 4*r+t, r, t)
-			sumZ(acc[r][t], Mem{Base: out, Disp: 4 * (4*r + t)})
+	var srcs [16]VecVirtual
+	for t := 0; t < T; t++ {
+		for r := 0; r < 4; r++ {
+			srcs[4*t+r] = acc[r][t]
 		}
 	}
+	i2sStoreSums(reduceLanes(srcs[:], ZMM), T, ZMM)
 	VZEROUPPER()
 	RET()
-}
-
-// sumZ stores the sum of the 16 dwords of z (EVEX forms only, so any of the
-// 32 registers may be used).
-func sumZ(z VecVirtual, dst Mem) {
-	y := YMM()
-	VEXTRACTI64X4(U8(1), z, y)
-	VPADDD(z.AsY(), y, y)
-	x := XMM()
-	VEXTRACTI32X4(U8(1), y, x)
-	VPADDD(y.AsX(), x, x)
-	x2 := XMM()
-	VPSHUFD(U8(0x4e), x, x2)
-	VPADDD(x2, x, x)
-	VPSHUFD(U8(0xb1), x, x2)
-	VPADDD(x2, x, x)
-	VMOVD(x, dst)
 }
 
 // i2sAVX2 generates i2sDotAVX24x<T>: 4 rows against T tokens with AVX2.
@@ -132,7 +123,7 @@ func sumZ(z VecVirtual, dst Mem) {
 // int16 pairs, four of which are added (|sum| <= 4*2*2*128 fits int16)
 // before vpmaddwd widens them into the int32 accumulator.
 func i2sAVX2(T int) {
-	TEXT(fmt.Sprintf("i2sDotAVX24x%d", T), NOSPLIT, "func(w *byte, q *int8, nb int, out *[16]int32)")
+	TEXT(fmt.Sprintf("i2sDotAVX24x%d", T), NOSPLIT, i2sSignature)
 	Pragma("noescape")
 	Doc(fmt.Sprintf("i2sDotAVX24x%d computes, with AVX2 and T = %d:", T, T) + i2sDoc)
 	w := Load(Param("w"), GP64())
@@ -198,22 +189,125 @@ func i2sAVX2(T int) {
 	DECQ(nb)
 	JNZ(LabelRef("block"))
 
-	out := Load(Param("out"), GP64())
-	for r := 0; r < 4; r++ {
-		for t := 0; t < T; t++ {
-			Commentf("out[%d] = horizontal sum of acc[%d][%d]", 4*r+t, r, t)
-			y := acc[r][t]
-			x := XMM()
-			VEXTRACTI128(U8(1), y, x)
-			VPADDD(y.AsX(), x, x)
-			x2 := XMM()
-			VPSHUFD(U8(0x4e), x, x2)
-			VPADDD(x2, x, x)
-			VPSHUFD(U8(0xb1), x, x2)
-			VPADDD(x2, x, x)
-			VMOVD(x, Mem{Base: out, Disp: 4 * (4*r + t)})
+	var srcs [8]VecVirtual
+	for t := 0; t < T; t++ {
+		for r := 0; r < 4; r++ {
+			srcs[4*t+r] = acc[r][t]
 		}
 	}
+	i2sStoreSums(reduceLanes(srcs[:], YMM), T, YMM)
 	VZEROUPPER()
 	RET()
+}
+
+// reduceLanes returns a register whose dword lane i is the sum of the
+// lanes of srcs[i] (len(srcs) is the lane count: 8 for ymm, 16 for zmm; a
+// nil source counts as zero). Integer sums are exact, so any order is the
+// reference's. Unpacking dwords, then qwords, pairs the sources so each
+// 128-bit lane holds partial sums of four sources in order; whole 128-bit
+// lanes are then exchanged and added until lane group g holds sources
+// 4g..4g+3 in full.
+func reduceLanes(srcs []VecVirtual, vec func() VecVirtual) VecVirtual {
+	var zero VecVirtual
+	orZero := func(v VecVirtual) VecVirtual {
+		if v != nil {
+			return v
+		}
+		if zero == nil {
+			zero = vec()
+			if zero.Size() == 64 {
+				VPXORD(zero, zero, zero)
+			} else {
+				VPXOR(zero, zero, zero)
+			}
+		}
+		return zero
+	}
+	// pair combines two sources (or partial results) with the two halves
+	// of an interleave and returns their sum.
+	pair := func(a, b VecVirtual, split func(a, b, lo, hi VecVirtual)) VecVirtual {
+		if a == nil && b == nil {
+			return nil
+		}
+		lo, hi := vec(), vec()
+		split(orZero(a), orZero(b), lo, hi)
+		VPADDD(hi, lo, lo)
+		return lo
+	}
+	level := func(in []VecVirtual, split func(a, b, lo, hi VecVirtual)) []VecVirtual {
+		out := make([]VecVirtual, len(in)/2)
+		for i := range out {
+			out[i] = pair(in[2*i], in[2*i+1], split)
+		}
+		return out
+	}
+	v := level(srcs, func(a, b, lo, hi VecVirtual) {
+		VPUNPCKLDQ(b, a, lo)
+		VPUNPCKHDQ(b, a, hi)
+	})
+	v = level(v, func(a, b, lo, hi VecVirtual) {
+		VPUNPCKLQDQ(b, a, lo)
+		VPUNPCKHQDQ(b, a, hi)
+	})
+	if len(srcs) == 8 {
+		// [a0 a1] [b0 b1] (128-bit lanes) -> [a0 b0] + [a1 b1]
+		v = level(v, func(a, b, lo, hi VecVirtual) {
+			VPERM2I128(U8(0x20), b, a, lo)
+			VPERM2I128(U8(0x31), b, a, hi)
+		})
+		return v[0]
+	}
+	// [a0 a1 a2 a3] [b0 b1 b2 b3] -> [a0 a2 b0 b2] + [a1 a3 b1 b3], twice
+	for len(v) > 1 {
+		v = level(v, func(a, b, lo, hi VecVirtual) {
+			VSHUFI32X4(U8(0x88), b, a, lo)
+			VSHUFI32X4(U8(0xdd), b, a, hi)
+		})
+	}
+	return v[0]
+}
+
+// i2sStoreSums finishes an I2_S kernel: s holds the sum of token t, row r
+// in dword lane 4t+r; each token's four rows are scaled as i2sStore does
+// and stored at o + t*os.
+func i2sStoreSums(s VecVirtual, T int, vec func() VecVirtual) {
+	o := Load(Param("o"), GP64())
+	os := Load(Param("os"), GP64())
+	qs := Load(Param("qs"), GP64())
+	as := Load(Param("as"), GP64())
+	idx, q, a, w := vec(), vec(), vec(), vec()
+	Comment("lanes 4t..4t+3 of q and a = qs[t] and as[t]")
+	if s.Size() == 64 {
+		VMOVDQU32(tokenLanes, idx)
+		VBROADCASTI32X4(Mem{Base: qs}, q)
+		VBROADCASTI32X4(Mem{Base: as}, a)
+	} else {
+		VMOVDQU(tokenLanes, idx)
+		VBROADCASTI128(Mem{Base: qs}, q)
+		VBROADCASTI128(Mem{Base: as}, a)
+	}
+	VPERMD(q, idx, q)
+	VPERMD(a, idx, a)
+	VBROADCASTSS(paramAddr("ws"), w)
+	VPSUBD(q, s, s)
+	VCVTDQ2PS(s, s)
+	VDIVPS(a, s, s)
+	VMULPS(w, s, s)
+	x := XMM()
+	for t := 0; t < T; t++ {
+		Commentf("token %d: o[%d*os:][:4]", t, t)
+		if t > 0 {
+			ADDQ(os, o)
+		}
+		switch {
+		case t == 0:
+			VMOVUPS(s.AsX(), Mem{Base: o})
+			continue
+		case s.Size() == 64:
+			VEXTRACTF32X4(U8(t), s, x)
+		default:
+			VEXTRACTF128(U8(t), s, x)
+		}
+		VMOVUPS(x, Mem{Base: o})
+	}
 }

@@ -71,6 +71,8 @@ var (
 	ones16  Mem // 16 words of 1: vpmaddwd widens int16 pairs to int32
 	absMask Mem // 8 float32 masks clearing the sign bit
 	perm8   Mem // vpermd order undoing the in-lane interleave of vpackss*
+
+	tokenLanes Mem // vpermd order 0,0,0,0, 1,1,1,1, …: dword t to lanes 4t..4t+3
 )
 
 func consts() {
@@ -97,6 +99,10 @@ func consts() {
 	perm8 = GLOBL("pack_perm8", RODATA|NOPTR)
 	for i, v := range []uint32{0, 4, 1, 5, 2, 6, 3, 7} {
 		DATA(4*i, U32(v))
+	}
+	tokenLanes = GLOBL("i2s_token_lanes", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(4*i, U32(uint32(i/4)))
 	}
 }
 
