@@ -296,6 +296,36 @@ func TestWriteFileAtomic(t *testing.T) {
 	}
 }
 
+// TestOpenAndRead: a mapped and a read file hold the same bytes and
+// tensors, and both fail on a truncated file with the file's name.
+func TestOpenAndRead(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.gguf")
+	if err := WriteFile(path, allValuesKV(), sampleTensors()); err != nil {
+		t.Fatal(err)
+	}
+	want := encode(t, allValuesKV(), sampleTensors())
+	short := filepath.Join(dir, "short.gguf")
+	if err := os.WriteFile(short, want[:len(want)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, open := range map[string]func(string) (*File, error){"Open": Open, "Read": Read} {
+		f, err := open(path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !bytes.Equal(f.Bytes(), want) || len(f.Tensors) != len(sampleTensors()) {
+			t.Errorf("%s: bytes or tensors differ from the encoding", name)
+		}
+		if err := f.Close(); err != nil {
+			t.Errorf("%s: Close: %v", name, err)
+		}
+		if _, err := open(short); err == nil || !strings.Contains(err.Error(), short) {
+			t.Errorf("%s of a truncated file: err = %v, want one naming the file", name, err)
+		}
+	}
+}
+
 // header builds raw GGUF bytes by hand for malformed-input tests.
 type header struct{ bytes.Buffer }
 

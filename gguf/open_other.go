@@ -20,3 +20,6 @@ func Open(path string) (*File, error) {
 	}
 	return f, nil
 }
+
+// Read is Open: without mmap the file is read into memory either way.
+func Read(path string) (*File, error) { return Open(path) }

@@ -4,6 +4,7 @@ package gguf
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -36,6 +37,52 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		unix.Munmap(b)
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	f.unmap = func() error { return unix.Munmap(b) }
+	return f, nil
+}
+
+// Read reads and parses a GGUF file into anonymous memory, which Close
+// releases. It costs a copy of the file in RAM and the time to read it, but
+// on the machines measured, decoding streams weights from such memory 12 to
+// 14 % faster than from a map of the page cache (README, "Performance"); the
+// kernel is asked for transparent huge pages where it has them. The memory
+// is made read-only once filled, as a map of the file would be.
+func Read(path string) (*File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	if size < 8 {
+		return nil, fmt.Errorf("%s: %w", path, &FormatError{Offset: size, Field: "header", Err: ErrTruncated})
+	}
+	if int64(int(size)) != size {
+		return nil, fmt.Errorf("%s: file of %d bytes cannot be held in memory", path, size)
+	}
+	b, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		return nil, fmt.Errorf("%s: allocating %d bytes: %w", path, size, err)
+	}
+	adviseHugePages(b)
+	fail := func(err error) (*File, error) {
+		unix.Munmap(b)
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := io.ReadFull(fh, b); err != nil {
+		return fail(err)
+	}
+	if err := unix.Mprotect(b, unix.PROT_READ); err != nil {
+		return fail(err)
+	}
+	f, err := Parse(b)
+	if err != nil {
+		return fail(err)
 	}
 	f.unmap = func() error { return unix.Munmap(b) }
 	return f, nil

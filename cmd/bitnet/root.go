@@ -26,6 +26,10 @@ func buildVersion() string {
 	return "(devel)"
 }
 
+// mapWeights is the --mmap flag: runtime.Options.Map for every command that
+// loads a model.
+var mapWeights bool
+
 func newRootCmd() *cobra.Command {
 	var (
 		verbose    bool
@@ -57,6 +61,7 @@ BitNet b1.58, reading and writing GGUF files compatible with bitnet.cpp.`,
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug details to stderr")
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to `FILE` (go tool pprof)")
+	root.PersistentFlags().BoolVar(&mapWeights, "mmap", false, "map the model file instead of reading it into memory (loads at once; decodes slower; the default on non-Linux systems and for files larger than free memory)")
 	for _, sub := range subcommands {
 		root.AddCommand(sub())
 	}
