@@ -56,8 +56,8 @@ bandwidth. For tg rows bench also reports the bytes of weights read per token
 indexed), the bandwidth that implies, a measured stream-read bandwidth with the
 same threads, and their ratio: how close decoding is to its roofline. The
 stream figure is the best of reading two fresh buffers of --stream-mib and
-reading the model file's own mapping, so the ratio is never flattered by a
-slow measurement.
+reading the model's own bytes (in memory, or mapped with --mmap), so the
+ratio is never flattered by a slow measurement.
 Progress goes to stderr, the table (or --json) to stdout.`,
 		Example: `  bitnet dummy --size 2B-4T -o 2B-4T.gguf && bitnet bench -m 2B-4T.gguf
   bitnet bench -m model.gguf -p 128 -n 64 -t 1,2 -r 5 --json`,
