@@ -13,23 +13,12 @@ import (
 // Open memory-maps and parses a GGUF file. Tensor data stay in the map, so
 // opening a multi-gigabyte model costs only page-table entries; Close unmaps.
 func Open(path string) (*File, error) {
-	fh, err := os.Open(path)
+	fh, size, err := openSized(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	size := st.Size()
-	if size < 8 {
-		return nil, fmt.Errorf("%s: %w", path, &FormatError{Offset: size, Field: "header", Err: ErrTruncated})
-	}
-	if int64(int(size)) != size {
-		return nil, fmt.Errorf("%s: file of %d bytes cannot be mapped", path, size)
-	}
-	b, err := unix.Mmap(int(fh.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	b, err := unix.Mmap(int(fh.Fd()), 0, size, unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("%s: mmap: %w", path, err)
 	}
@@ -49,23 +38,12 @@ func Open(path string) (*File, error) {
 // kernel is asked for transparent huge pages where it has them. The memory
 // is made read-only once filled, as a map of the file would be.
 func Read(path string) (*File, error) {
-	fh, err := os.Open(path)
+	fh, size, err := openSized(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	size := st.Size()
-	if size < 8 {
-		return nil, fmt.Errorf("%s: %w", path, &FormatError{Offset: size, Field: "header", Err: ErrTruncated})
-	}
-	if int64(int(size)) != size {
-		return nil, fmt.Errorf("%s: file of %d bytes cannot be held in memory", path, size)
-	}
-	b, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	b, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
 	if err != nil {
 		return nil, fmt.Errorf("%s: allocating %d bytes: %w", path, size, err)
 	}
@@ -86,4 +64,30 @@ func Read(path string) (*File, error) {
 	}
 	f.unmap = func() error { return unix.Munmap(b) }
 	return f, nil
+}
+
+// openSized opens path and returns its size, failing on a file too short for
+// a GGUF header or too large to address.
+func openSized(path string) (*os.File, int, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, 0, err
+	}
+	size := st.Size()
+	switch {
+	case size < 8:
+		err = fmt.Errorf("%s: %w", path, &FormatError{Offset: size, Field: "header", Err: ErrTruncated})
+	case int64(int(size)) != size:
+		err = fmt.Errorf("%s: file of %d bytes cannot be addressed", path, size)
+	}
+	if err != nil {
+		fh.Close()
+		return nil, 0, err
+	}
+	return fh, int(size), nil
 }
