@@ -37,6 +37,43 @@ const i2sDoc = `
 // between tokens' outputs, and the tokens' Σq, scales and the matrix scale.
 const i2sSignature = "func(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)"
 
+// i2sKernelArgs are the registers every 4-row I2_S kernel starts with.
+type i2sKernelArgs struct {
+	w, q, nb Register // the arguments
+	rs, rs3  Register // bytes per row, and 3 times that
+	ts       Register // bytes per token
+	pf       Register // the next 4 rows, for prefetch
+}
+
+// i2sArgs loads the weight, activation and block-count arguments and
+// derives the row and token strides and the prefetch pointer.
+func i2sArgs() i2sKernelArgs {
+	var a i2sKernelArgs
+	a.w = Load(Param("w"), GP64())
+	a.q = Load(Param("q"), GP64())
+	a.nb = Load(Param("nb"), GP64())
+	Comment("rs = bytes per row, ts = bytes per token")
+	a.rs = GP64()
+	MOVQ(a.nb, a.rs)
+	SHLQ(U8(5), a.rs)
+	a.rs3 = times3(a.rs)
+	a.ts = GP64()
+	MOVQ(a.nb, a.ts)
+	SHLQ(U8(7), a.ts)
+	Comment("pf runs over the next 4 rows, 128 bytes per block, to prefetch them into L2 (T1 measured 20 % faster decode than T0, which crowds L1)")
+	a.pf = GP64()
+	LEAQ(Mem{Base: a.w, Index: a.rs, Scale: 4}, a.pf)
+	return a
+}
+
+// prefetch requests this block's 128 bytes of the next 4 rows into L2 and
+// advances pf; it starts each block of the loop.
+func (a i2sKernelArgs) prefetch() {
+	PREFETCHT1(Mem{Base: a.pf})
+	PREFETCHT1(Mem{Base: a.pf, Disp: 64})
+	ADDQ(U32(4*blockBytes), a.pf)
+}
+
 // i2sVNNI generates i2sDotVNNI4x<T>: 4 rows against T tokens with AVX-512
 // VNNI. Each 32-byte block is broadcast to both halves of a zmm; one
 // variable word shift by (6 | 4) and a mask give the codes of groups 0 and 1,
@@ -47,23 +84,9 @@ func i2sVNNI(T int) {
 	TEXT(fmt.Sprintf("i2sDotVNNI4x%d", T), NOSPLIT, i2sSignature)
 	Pragma("noescape")
 	Doc(fmt.Sprintf("i2sDotVNNI4x%d computes, with AVX-512 VNNI and T = %d:", T, T) + i2sDoc)
-	w := Load(Param("w"), GP64())
-	q := Load(Param("q"), GP64())
-	nb := Load(Param("nb"), GP64())
-
-	Comment("rs = bytes per row, ts = bytes per token")
-	rs := GP64()
-	MOVQ(nb, rs)
-	SHLQ(U8(5), rs)
-	rs3 := times3(rs)
-	ts := GP64()
-	MOVQ(nb, ts)
-	SHLQ(U8(7), ts)
+	a := i2sArgs()
+	w, q, nb, rs, rs3, ts := a.w, a.q, a.nb, a.rs, a.rs3, a.ts
 	ts3 := times3(ts)
-
-	Comment("pf runs over the next 4 rows, 128 bytes per block, to prefetch them into L2 (T1 measured 20 % faster decode than T0, which crowds L1)")
-	pf := GP64()
-	LEAQ(Mem{Base: w, Index: rs, Scale: 4}, pf)
 	s01, s23, m3 := ZMM(), ZMM(), ZMM()
 	VMOVDQU64(srlv01, s01)
 	VMOVDQU64(srlv23, s23)
@@ -77,9 +100,7 @@ func i2sVNNI(T int) {
 	}
 
 	Label("block")
-	PREFETCHT1(Mem{Base: pf})
-	PREFETCHT1(Mem{Base: pf, Disp: 64})
-	ADDQ(U32(4*blockBytes), pf)
+	a.prefetch()
 	Comment("act[t] = the 128 activations of token t for this block, as two zmm")
 	var act [4][2]VecVirtual
 	for t := 0; t < T; t++ {
@@ -126,19 +147,8 @@ func i2sAVX2(T int) {
 	TEXT(fmt.Sprintf("i2sDotAVX24x%d", T), NOSPLIT, i2sSignature)
 	Pragma("noescape")
 	Doc(fmt.Sprintf("i2sDotAVX24x%d computes, with AVX2 and T = %d:", T, T) + i2sDoc)
-	w := Load(Param("w"), GP64())
-	q := Load(Param("q"), GP64())
-	nb := Load(Param("nb"), GP64())
-	rs := GP64()
-	MOVQ(nb, rs)
-	SHLQ(U8(5), rs)
-	rs3 := times3(rs)
-	ts := GP64()
-	MOVQ(nb, ts)
-	SHLQ(U8(7), ts)
-
-	pf := GP64()
-	LEAQ(Mem{Base: w, Index: rs, Scale: 4}, pf)
+	a := i2sArgs()
+	w, q, nb, rs, rs3, ts := a.w, a.q, a.nb, a.rs, a.rs3, a.ts
 	m3, ones := YMM(), YMM()
 	VMOVDQU(mask03, m3)
 	VMOVDQU(ones16, ones)
@@ -151,9 +161,7 @@ func i2sAVX2(T int) {
 	}
 
 	Label("block")
-	PREFETCHT1(Mem{Base: pf})
-	PREFETCHT1(Mem{Base: pf, Disp: 64})
-	ADDQ(U32(4*blockBytes), pf)
+	a.prefetch()
 	for r := 0; r < 4; r++ {
 		Commentf("row %d: c[g] = codes of group g", r)
 		var c [4]VecVirtual
@@ -272,7 +280,6 @@ func reduceLanes(srcs []VecVirtual, vec func() VecVirtual) VecVirtual {
 // and stored at o + t*os.
 func i2sStoreSums(s VecVirtual, T int, vec func() VecVirtual) {
 	o := Load(Param("o"), GP64())
-	os := Load(Param("os"), GP64())
 	qs := Load(Param("qs"), GP64())
 	as := Load(Param("as"), GP64())
 	idx, q, a, w := vec(), vec(), vec(), vec()
@@ -294,6 +301,10 @@ func i2sStoreSums(s VecVirtual, T int, vec func() VecVirtual) {
 	VDIVPS(a, s, s)
 	VMULPS(w, s, s)
 	x := XMM()
+	var os Register
+	if T > 1 {
+		os = Load(Param("os"), GP64())
+	}
 	for t := 0; t < T; t++ {
 		Commentf("token %d: o[%d*os:][:4]", t, t)
 		if t > 0 {
