@@ -358,6 +358,22 @@ func denseF32AVX512x4x2(w *byte, stride int, x *float32, xs int, ng int, out *[8
 //go:noescape
 func denseBF16AVX512x4x2(w *byte, stride int, x *float32, xs int, ng int, out *[8]float32)
 
+// denseF16AVX512x1x8 computes, for one F16 row and T = 8 tokens xs floats apart:
+//
+//	for t := 0; t < T; t++ {
+//		var acc [32]float32
+//		for k := 0; k < 32*ng; k++ {
+//			acc[k%32] = fma32(weight(w, k), x[t*xs+k], acc[k%32])
+//		}
+//		out[t] = dotReduce(&acc)
+//	}
+//
+// with each product fused into its lane (fma32: one rounding), exactly as
+// denseRowsGeneric, and weight() the exact dequantization of Dense.Row.
+//
+//go:noescape
+func denseF16AVX512x1x8(w *byte, x *float32, xs int, ng int, out *[8]float32)
+
 // weightedSumF32AVX2 computes, for hd a multiple of 32 and nPos > 0 (stride
 // in bytes between the rows of v):
 //

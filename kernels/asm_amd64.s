@@ -3593,6 +3593,159 @@ group:
 	VZEROUPPER
 	RET
 
+// func denseF16AVX512x1x8(w *byte, x *float32, xs int, ng int, out *[8]float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·denseF16AVX512x1x8(SB), NOSPLIT, $0-40
+	MOVQ   w+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   xs+16(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	LEAQ   (CX)(DX*4), SI
+	MOVQ   ng+24(FP), DI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+group:
+	// rows are contiguous: fetch 4 KB ahead into L2, over the DRAM latency at 8 tokens' pace
+	PREFETCHT1  4096(AX)
+	VCVTPH2PS   (AX), Z16
+	VFMADD231PS (CX), Z16, Z0
+	VFMADD231PS (CX)(DX*1), Z16, Z2
+	VFMADD231PS (CX)(DX*2), Z16, Z4
+	VFMADD231PS (CX)(BX*1), Z16, Z6
+	VFMADD231PS (SI), Z16, Z8
+	VFMADD231PS (SI)(DX*1), Z16, Z10
+	VFMADD231PS (SI)(DX*2), Z16, Z12
+	VFMADD231PS (SI)(BX*1), Z16, Z14
+	VCVTPH2PS   32(AX), Z16
+	VFMADD231PS 64(CX), Z16, Z1
+	VFMADD231PS 64(CX)(DX*1), Z16, Z3
+	VFMADD231PS 64(CX)(DX*2), Z16, Z5
+	VFMADD231PS 64(CX)(BX*1), Z16, Z7
+	VFMADD231PS 64(SI), Z16, Z9
+	VFMADD231PS 64(SI)(DX*1), Z16, Z11
+	VFMADD231PS 64(SI)(DX*2), Z16, Z13
+	VFMADD231PS 64(SI)(BX*1), Z16, Z15
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, SI
+	DECQ        DI
+	JNZ         group
+	MOVQ        out+32(FP), AX
+
+	// out[0] = dotReduce(acc[0])
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+
+	// out[1] = dotReduce(acc[1])
+	VADDPS        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y2, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+
+	// out[2] = dotReduce(acc[2])
+	VADDPS        Z5, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y4, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 8(AX)
+
+	// out[3] = dotReduce(acc[3])
+	VADDPS        Z7, Z6, Z6
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y6, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 12(AX)
+
+	// out[4] = dotReduce(acc[4])
+	VADDPS        Z9, Z8, Z8
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y8, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 16(AX)
+
+	// out[5] = dotReduce(acc[5])
+	VADDPS        Z11, Z10, Z10
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VADDPS        Y10, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 20(AX)
+
+	// out[6] = dotReduce(acc[6])
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y12, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 24(AX)
+
+	// out[7] = dotReduce(acc[7])
+	VADDPS        Z15, Z14, Z14
+	VEXTRACTF64X4 $0x01, Z14, Y0
+	VADDPS        Y14, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 28(AX)
+	VZEROUPPER
+	RET
+
 // func weightedSumF32AVX2(o *float32, v *float32, stride int, w *float32, nPos int, hd int)
 // Requires: AVX, FMA3
 TEXT ·weightedSumF32AVX2(SB), NOSPLIT, $0-48

@@ -52,21 +52,26 @@ func BenchmarkMatVecI2S(b *testing.B) { benchI2S(b, 1) }
 func BenchmarkMatMulI2S(b *testing.B) { benchI2S(b, 128) }
 
 // BenchmarkHead is the tied 128256×2560 output head for one token.
-func BenchmarkHead(b *testing.B) {
+func BenchmarkHead(b *testing.B) { benchHead(b, 128256, 2560, 1) }
+
+// BenchmarkHeadBatch is the 125M dummy's 32002×768 head for the 8 tokens
+// of a --parallel 8 serve step: compute bound, not memory bound.
+func BenchmarkHeadBatch(b *testing.B) { benchHead(b, 32002, 768, 8) }
+
+func benchHead(b *testing.B, m, k, n int) {
 	r := rand.New(rand.NewPCG(2, 2))
-	const m, k = 128256, 2560
-	x := randFloats(r, k, 1)
-	out := make([]float32, m)
+	x := randFloats(r, n*k, 1)
+	out := make([]float32, n*m)
 	for _, typ := range []DType{DF16, DQ8_0, DQ6_K} {
 		w := randDense(r, typ, m, k)
 		b.Run(typ.String(), func(b *testing.B) {
 			benchPaths(b, func(b *testing.B, p *Pool) {
 				b.SetBytes(int64(len(w.Data)))
 				for b.Loop() {
-					MatMulDense(p, out, w, x, 1)
+					MatMulDense(p, out, w, x, n)
 				}
 				sec := b.Elapsed().Seconds() / float64(b.N)
-				b.ReportMetric(float64(m*k)/sec/1e9, "Gweights/s")
+				b.ReportMetric(float64(m*k*n)/sec/1e9, "Gweights/s")
 			})
 		})
 	}

@@ -165,7 +165,7 @@ func TestMatMulDense(t *testing.T) {
 		cases = append(cases, tc{typ, 9, 256, 1}, tc{typ, 16, 512, 3}, tc{typ, 1, 256, 2})
 	}
 	cases = append(cases, tc{DF32, 5, 37, 2}, tc{DF16, 7, 70, 1}, tc{DBF16, 6, 1, 3}, tc{DF16, 13, 2560, 1},
-		tc{DF16, 18, 2560, 5}, tc{DF32, 22, 64, 4}, tc{DBF16, 23, 96, 2},
+		tc{DF16, 18, 2560, 5}, tc{DF16, 14, 768, 8}, tc{DF32, 22, 64, 4}, tc{DBF16, 23, 96, 2},
 		tc{DQ6_K, 21, 2560, 3}, tc{DQ6_K, 8, 256, 1})
 	for _, c := range cases {
 		d := randDense(r, c.typ, c.m, c.k)

@@ -139,7 +139,7 @@ func denseDot4(typ DType, t int, w *byte, stride int, x *float32, xs, ng int, ou
 
 // denseRows runs the assembly when K is a multiple of 32: with AVX-512,
 // groups of 4 rows against pairs of tokens (each row converted once per
-// pair); with AVX2, pairs of rows one token at a time. Leftover rows take
+// pair), F16 rows one at a time against 8 tokens first; with AVX2, pairs of rows one token at a time. Leftover rows take
 // the 2-row kernel or the reference.
 func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int) {
 	if w.Type == DQ6_K {
@@ -158,7 +158,16 @@ func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int
 		var o [8]float32
 		for ; m+4 <= m1; m += 4 {
 			rows := w.Data[m*rb : (m+4)*rb]
-			for t := 0; t < n; t += 2 {
+			t := 0
+			for ; w.Type == DF16 && t+8 <= n; t += 8 {
+				for r := 0; r < 4; r++ {
+					denseF16AVX512x1x8(&rows[r*rb], &x[t*K], K, K/denseLane, &o)
+					for j, v := range o {
+						out[(t+j)*M+m+r] = v
+					}
+				}
+			}
+			for ; t < n; t += 2 {
 				nt := min(2, n-t)
 				denseDot4(w.Type, nt, &rows[0], rb, &x[t*K], K, K/denseLane, &o)
 				for j := 0; j < nt; j++ {

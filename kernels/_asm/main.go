@@ -42,6 +42,7 @@ func main() {
 		denseAVX512(fmt.Sprintf("denseF32AVX512x4x%d", t), "F32", 128, t)
 		denseAVX512(fmt.Sprintf("denseBF16AVX512x4x%d", t), "BF16", 64, t)
 	}
+	denseRowAVX512("denseF16AVX512x1x8", "F16", 64, 8)
 	weightedSumAVX2()
 	siluConsts()
 	siluMulAVX2()
