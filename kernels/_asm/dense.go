@@ -288,4 +288,3 @@ func denseRowAVX512(name, typ string, groupBytes, T int) {
 	VZEROUPPER()
 	RET()
 }
-
