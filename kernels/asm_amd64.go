@@ -388,6 +388,34 @@ func denseF16AVX512x1x8(w *byte, x *float32, xs int, ng int, out *[8]float32)
 //go:noescape
 func weightedSumF32AVX2(o *float32, v *float32, stride int, w *float32, nPos int, hd int)
 
+// weightedSumF32AVX512 computes, for hd a multiple of 64 and nPos > 0 (stride
+// in bytes between the rows of v):
+//
+//	for d := 0; d < hd; d++ {
+//		var s float32
+//		for p := 0; p < nPos; p++ {
+//			s = fma32(w[p], v[p*stride/4+d], s)
+//		}
+//		o[d] = s
+//	}
+//
+//go:noescape
+func weightedSumF32AVX512(o *float32, v *float32, stride int, w *float32, nPos int, hd int)
+
+// scoresF32AVX512 computes, for 8*nb positions of keys stride bytes apart
+// and a query of 32*ng floats:
+//
+//	for p := 0; p < 8*nb; p++ {
+//		var acc [32]float32
+//		for i := 0; i < 32*ng; i++ {
+//			acc[i%32] = fma32(k[p*stride/4+i], q[i], acc[i%32])
+//		}
+//		out[p] = dotReduce(&acc) * scale
+//	}
+//
+//go:noescape
+func scoresF32AVX512(out *float32, k *float32, stride int, q *float32, ng int, nb int, scale float32)
+
 // siluMulAVX2 computes, for n a multiple of 8,
 //
 //	for i := 0; i < n; i++ {

@@ -3778,10 +3778,177 @@ position:
 	VMOVUPS      Y1, 32(AX)
 	VMOVUPS      Y2, 64(AX)
 	VMOVUPS      Y3, 96(AX)
-	ADDQ         $0x80, AX
-	ADDQ         $0x80, CX
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
 	DECQ         BX
 	JNZ          columns
+	VZEROUPPER
+	RET
+
+// func weightedSumF32AVX512(o *float32, v *float32, stride int, w *float32, nPos int, hd int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·weightedSumF32AVX512(SB), NOSPLIT, $0-48
+	MOVQ o+0(FP), AX
+	MOVQ v+8(FP), CX
+	MOVQ stride+16(FP), DX
+	MOVQ hd+40(FP), BX
+	SHRQ $0x06, BX
+
+columns:
+	MOVQ   w+24(FP), SI
+	MOVQ   nPos+32(FP), DI
+	MOVQ   CX, R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+
+position:
+	VBROADCASTSS (SI), Z4
+	VFMADD231PS  (R8), Z4, Z0
+	VFMADD231PS  64(R8), Z4, Z1
+	VFMADD231PS  128(R8), Z4, Z2
+	VFMADD231PS  192(R8), Z4, Z3
+	ADDQ         DX, R8
+	ADDQ         $0x04, SI
+	DECQ         DI
+	JNZ          position
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, 64(AX)
+	VMOVUPS      Z2, 128(AX)
+	VMOVUPS      Z3, 192(AX)
+	ADDQ         $0x00000100, AX
+	ADDQ         $0x00000100, CX
+	DECQ         BX
+	JNZ          columns
+	VZEROUPPER
+	RET
+
+DATA attn_score_perm<>+0(SB)/4, $0x00000000
+DATA attn_score_perm<>+4(SB)/4, $0x00000004
+DATA attn_score_perm<>+8(SB)/4, $0x00000008
+DATA attn_score_perm<>+12(SB)/4, $0x0000000c
+DATA attn_score_perm<>+16(SB)/4, $0x00000001
+DATA attn_score_perm<>+20(SB)/4, $0x00000005
+DATA attn_score_perm<>+24(SB)/4, $0x00000009
+DATA attn_score_perm<>+28(SB)/4, $0x0000000d
+DATA attn_score_perm<>+32(SB)/4, $0x00000000
+DATA attn_score_perm<>+36(SB)/4, $0x00000000
+DATA attn_score_perm<>+40(SB)/4, $0x00000000
+DATA attn_score_perm<>+44(SB)/4, $0x00000000
+DATA attn_score_perm<>+48(SB)/4, $0x00000000
+DATA attn_score_perm<>+52(SB)/4, $0x00000000
+DATA attn_score_perm<>+56(SB)/4, $0x00000000
+DATA attn_score_perm<>+60(SB)/4, $0x00000000
+GLOBL attn_score_perm<>(SB), RODATA|NOPTR, $64
+
+// func scoresF32AVX512(out *float32, k *float32, stride int, q *float32, ng int, nb int, scale float32)
+// Requires: AVX, AVX512F
+TEXT ·scoresF32AVX512(SB), NOSPLIT, $0-52
+	MOVQ         out+0(FP), AX
+	MOVQ         k+8(FP), CX
+	MOVQ         stride+16(FP), DX
+	LEAQ         (DX)(DX*2), BX
+	MOVQ         q+24(FP), SI
+	MOVQ         nb+40(FP), DI
+	VMOVDQU32    attn_score_perm<>+0(SB), Z0
+	VBROADCASTSS scale+48(FP), Z1
+
+block:
+	MOVQ   ng+32(FP), R8
+	MOVQ   SI, R9
+	MOVQ   CX, R10
+	LEAQ   (CX)(DX*4), R11
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+
+group:
+	VMOVUPS     (R9), Z18
+	VMOVUPS     64(R9), Z19
+	VFMADD231PS (R10), Z18, Z2
+	VFMADD231PS 64(R10), Z19, Z3
+	VFMADD231PS (R10)(DX*1), Z18, Z4
+	VFMADD231PS 64(R10)(DX*1), Z19, Z5
+	VFMADD231PS (R10)(DX*2), Z18, Z6
+	VFMADD231PS 64(R10)(DX*2), Z19, Z7
+	VFMADD231PS (R10)(BX*1), Z18, Z8
+	VFMADD231PS 64(R10)(BX*1), Z19, Z9
+	VFMADD231PS (R11), Z18, Z10
+	VFMADD231PS 64(R11), Z19, Z11
+	VFMADD231PS (R11)(DX*1), Z18, Z12
+	VFMADD231PS 64(R11)(DX*1), Z19, Z13
+	VFMADD231PS (R11)(DX*2), Z18, Z14
+	VFMADD231PS 64(R11)(DX*2), Z19, Z15
+	VFMADD231PS (R11)(BX*1), Z18, Z16
+	VFMADD231PS 64(R11)(BX*1), Z19, Z17
+	ADDQ        $0x80, R9
+	ADDQ        $0x80, R10
+	ADDQ        $0x80, R11
+	DECQ        R8
+	JNZ         group
+
+	// lane i + lane i+16
+	VADDPS Z3, Z2, Z2
+	VADDPS Z5, Z4, Z4
+	VADDPS Z7, Z6, Z6
+	VADDPS Z9, Z8, Z8
+	VADDPS Z11, Z10, Z10
+	VADDPS Z13, Z12, Z12
+	VADDPS Z15, Z14, Z14
+	VADDPS Z17, Z16, Z16
+
+	// i + i+8: position pairs share a register, 8 lanes each
+	VSHUFF32X4 $0x44, Z4, Z2, Z18
+	VSHUFF32X4 $0xee, Z4, Z2, Z19
+	VADDPS     Z19, Z18, Z18
+	VSHUFF32X4 $0x44, Z8, Z6, Z19
+	VSHUFF32X4 $0xee, Z8, Z6, Z20
+	VADDPS     Z20, Z19, Z19
+	VSHUFF32X4 $0x44, Z12, Z10, Z20
+	VSHUFF32X4 $0xee, Z12, Z10, Z21
+	VADDPS     Z21, Z20, Z20
+	VSHUFF32X4 $0x44, Z16, Z14, Z21
+	VSHUFF32X4 $0xee, Z16, Z14, Z22
+	VADDPS     Z22, Z21, Z21
+
+	// i + i+4: 128-bit lane c of u[m] holds position 4m+c
+	VSHUFF32X4 $0x88, Z19, Z18, Z22
+	VSHUFF32X4 $0xdd, Z19, Z18, Z18
+	VADDPS     Z18, Z22, Z22
+	VSHUFF32X4 $0x88, Z21, Z20, Z18
+	VSHUFF32X4 $0xdd, Z21, Z20, Z19
+	VADDPS     Z19, Z18, Z18
+
+	// i + i+2: lane c holds positions c and 4+c, two lanes each
+	VUNPCKLPD Z18, Z22, Z19
+	VUNPCKHPD Z18, Z22, Z18
+	VADDPS    Z18, Z19, Z19
+
+	// i + i+1: dword 4c holds position c, 4c+1 position 4+c
+	VSHUFPS $0x88, Z19, Z19, Z20
+	VSHUFPS $0xdd, Z19, Z19, Z18
+	VADDPS  Z18, Z20, Z20
+	VPERMPS Z20, Z0, Z20
+	VMULPS  Z1, Z20, Z20
+	VMOVUPS Y20, (AX)
+	ADDQ    $0x20, AX
+	LEAQ    (CX)(DX*8), CX
+	DECQ    DI
+	JNZ     block
 	VZEROUPPER
 	RET
 

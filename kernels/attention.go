@@ -30,12 +30,22 @@ func AttentionHeads(out, q, kCache, vCache []float32, nPos, nHeads, nKV, headDim
 	for h := h0; h < h1; h++ {
 		qh := q[h*headDim : (h+1)*headDim]
 		off := (h / group) * lay.HeadStride
-		dotRowsF32(sc, kCache[off:], lay.PosStride, qh, nPos)
-		for p := range sc {
-			sc[p] *= scale
-		}
+		attnScores(sc, kCache[off:], lay.PosStride, qh, scale)
 		attnSoftmax(sc)
 		weightedSum(out[h*headDim:(h+1)*headDim], vCache[off:], lay.PosStride, sc)
+	}
+}
+
+// attnScores sets sc[p] = dot(q, k[p*stride:]) * scale, the dot product
+// that of dotRowsF32, rounded, then scaled.
+func attnScores(sc, k []float32, stride int, q []float32, scale float32) {
+	n := scoresVector(sc, k, stride, q, scale)
+	if n == len(sc) {
+		return
+	}
+	dotRowsF32(sc[n:], k[n*stride:], stride, q, len(sc)-n)
+	for p := n; p < len(sc); p++ {
+		sc[p] *= scale
 	}
 }
 
@@ -46,9 +56,18 @@ func attnSoftmax(x []float32) {
 	if len(x) == 0 {
 		return
 	}
+	// The builtin max's NaN and signed-zero rules make it a slow dependent
+	// chain; a compare is predictable once the running max settles. Any NaN
+	// score makes every output NaN either way, and the sign of a zero max
+	// does not change expf32(x - m).
 	m := x[0]
 	for _, v := range x[1:] {
-		m = max(m, v)
+		if v > m {
+			m = v
+		} else if v != v {
+			m = v
+			break
+		}
 	}
 	n := expSubVector(x, m)
 	for i := n; i < len(x); i++ {

@@ -112,3 +112,30 @@ func BenchmarkAttention(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAttentionCold is BenchmarkAttention over the caches of 8
+// sequences × 11 layers (69 MB), visited in turn as a --parallel 8 serve
+// step of the 125M dummy visits them: the reads come from L3 or DRAM, not
+// L1. Reported per (sequence, layer).
+func BenchmarkAttentionCold(b *testing.B) {
+	const heads, hd, nPos, capN, units = 12, 64, 75, 128, 88
+	r := rand.New(rand.NewPCG(1, 2))
+	q := randFloats(r, heads*hd, 1)
+	k := make([][]float32, units)
+	v := make([][]float32, units)
+	for i := range k {
+		k[i] = randFloats(r, heads*capN*hd, 1)
+		v[i] = randFloats(r, heads*capN*hd, 1)
+	}
+	out := make([]float32, heads*hd)
+	sc := make([]float32, nPos)
+	lay := KVLayout{HeadStride: capN * hd, PosStride: hd}
+	benchPaths(b, func(b *testing.B, _ *Pool) {
+		b.SetBytes(2 * heads * nPos * hd * 4)
+		i := 0
+		for b.Loop() {
+			AttentionHeads(out, q, k[i], v[i], nPos, heads, heads, hd, lay, 0.125, sc, 0, heads)
+			i = (i + 1) % units
+		}
+	})
+}

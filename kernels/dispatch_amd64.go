@@ -244,6 +244,26 @@ func dotRowsF32(out, rows []float32, stride int, x []float32, n int) {
 	}
 }
 
+// scoresVector computes the attention scores with the AVX-512 kernel when
+// there are at least 8 positions and the head size is a multiple of 32, and
+// returns how many it did (all or none). Positions are independent, so the
+// last partial block is the block of the last 8 positions, recomputed.
+func scoresVector(sc, k []float32, stride int, q []float32, scale float32) int {
+	hd, n := len(q), len(sc)
+	if !useVNNI || hd%denseLane != 0 || hd == 0 || n < 8 {
+		return 0
+	}
+	_ = k[(n-1)*stride+hd-1]
+	nb := n / 8
+	scoresF32AVX512(&sc[0], &k[0], 4*stride, &q[0], hd/denseLane, nb, scale)
+	if tail := n - 8*nb; tail > 0 {
+		var last [8]float32
+		scoresF32AVX512(&last[0], &k[(n-8)*stride], 4*stride, &q[0], hd/denseLane, 1, scale)
+		copy(sc[8*nb:], last[8-tail:])
+	}
+	return n
+}
+
 // weightedSum runs the AVX2 kernel when the head size is a multiple of 32.
 func weightedSum(o, v []float32, stride int, w []float32) {
 	hd, n := len(o), len(w)
@@ -252,6 +272,10 @@ func weightedSum(o, v []float32, stride int, w []float32) {
 		return
 	}
 	_ = v[(n-1)*stride+hd-1]
+	if useVNNI && hd%64 == 0 {
+		weightedSumF32AVX512(&o[0], &v[0], 4*stride, &w[0], n, hd)
+		return
+	}
 	weightedSumF32AVX2(&o[0], &v[0], 4*stride, &w[0], n, hd)
 }
 

@@ -28,3 +28,5 @@ func siluMulVector(dst, gate, up []float32) int { return 0 }
 func weightedSum(o, v []float32, stride int, w []float32) { weightedSumGeneric(o, v, stride, w) }
 
 func expSubVector(x []float32, m float32) int { return 0 }
+
+func scoresVector(_, _ []float32, _ int, _ []float32, _ float32) int { return 0 }

@@ -156,7 +156,7 @@ func TestAttention(t *testing.T) {
 func TestAttentionPaths(t *testing.T) {
 	r := rand.New(rand.NewPCG(19, 20))
 	for _, c := range []struct{ nPos, nHeads, nKV, hd int }{
-		{1, 4, 4, 128}, {5, 20, 5, 128}, {37, 8, 2, 64}, {70, 4, 4, 64}, {9, 4, 2, 8}, {3, 2, 1, 96},
+		{1, 4, 4, 128}, {5, 20, 5, 128}, {8, 2, 2, 64}, {16, 2, 1, 32}, {37, 8, 2, 64}, {70, 4, 4, 64}, {9, 4, 2, 8}, {3, 2, 1, 96},
 	} {
 		q := randFloats(r, c.nHeads*c.hd, 2)
 		k := randFloats(r, c.nPos*c.nKV*c.hd, 2)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -8,13 +9,17 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// weightedSumAVX2 generates the attention's value sum for one head:
-// o[d] = Σ_p w[p]*v[p][d] with fused multiply-adds, in position order, 32 columns (four ymm
-// accumulators) per pass over the positions.
-func weightedSumAVX2() {
-	TEXT("weightedSumF32AVX2", NOSPLIT, "func(o *float32, v *float32, stride int, w *float32, nPos int, hd int)")
+// weightedSum generates the attention's value sum for one head:
+// o[d] = Σ_p w[p]*v[p][d] with fused multiply-adds, in position order. Each
+// column's sum is one chain of dependent FMAs, so a pass over the positions
+// takes the FMA latency per position whatever its width: the AVX-512 kernel
+// covers 64 columns (four zmm) per pass, the AVX2 one 32 (four ymm).
+func weightedSum(name string, vec func() VecVirtual) {
+	lanes := int(vec().Size()) / 4
+	cols := 4 * lanes
+	TEXT(name, NOSPLIT, "func(o *float32, v *float32, stride int, w *float32, nPos int, hd int)")
 	Pragma("noescape")
-	Doc(`weightedSumF32AVX2 computes, for hd a multiple of 32 and nPos > 0 (stride
+	Doc(fmt.Sprintf(`%s computes, for hd a multiple of %d and nPos > 0 (stride
 // in bytes between the rows of v):
 //
 //	for d := 0; d < hd; d++ {
@@ -23,12 +28,12 @@ func weightedSumAVX2() {
 //			s = fma32(w[p], v[p*stride/4+d], s)
 //		}
 //		o[d] = s
-//	}`)
+//	}`, name, cols))
 	o := Load(Param("o"), GP64())
 	v := Load(Param("v"), GP64())
 	stride := Load(Param("stride"), GP64())
 	hd := Load(Param("hd"), GP64())
-	SHRQ(U8(5), hd)
+	SHRQ(U8(bits(cols)), hd)
 	Label("columns")
 	wp := Load(Param("w"), GP64())
 	n := Load(Param("nPos"), GP64())
@@ -36,28 +41,38 @@ func weightedSumAVX2() {
 	MOVQ(v, row)
 	var acc [4]VecVirtual
 	for l := range acc {
-		acc[l] = YMM()
+		acc[l] = vec()
 		VXORPS(acc[l], acc[l], acc[l])
 	}
 	Label("position")
-	a := YMM()
+	a := vec()
 	VBROADCASTSS(Mem{Base: wp}, a)
 	for l := range acc {
-		VFMADD231PS(Mem{Base: row, Disp: 32 * l}, a, acc[l])
+		VFMADD231PS(Mem{Base: row, Disp: 4 * lanes * l}, a, acc[l])
 	}
 	ADDQ(stride, row)
 	ADDQ(U8(4), wp)
 	DECQ(n)
 	JNZ(LabelRef("position"))
 	for l := range acc {
-		VMOVUPS(acc[l], Mem{Base: o, Disp: 32 * l})
+		VMOVUPS(acc[l], Mem{Base: o, Disp: 4 * lanes * l})
 	}
-	ADDQ(U8(128), o)
-	ADDQ(U8(128), v)
+	ADDQ(U32(4*cols), o)
+	ADDQ(U32(4*cols), v)
 	DECQ(hd)
 	JNZ(LabelRef("columns"))
 	VZEROUPPER()
 	RET()
+}
+
+// bits is log2 of a power of two.
+func bits(n int) int {
+	b := 0
+	for n > 1 {
+		n >>= 1
+		b++
+	}
+	return b
 }
 
 // siluMulAVX2 generates dst = silu(gate)*up for n a multiple of 8 with the
@@ -174,4 +189,117 @@ func expSubAVX2() {
 	JNZ(LabelRef("loop"))
 	VZEROUPPER()
 	RET()
+}
+
+// scoresAVX512 generates the attention scores of 8 positions per pass:
+// each position's 32-lane dot product (two zmm: lanes 0-15, 16-31) as the
+// F32 dense kernels compute it, then dotReduce for all 8 at once with a
+// transposing tree instead of one horizontal reduction per position. Every
+// addition is one of dotReduce's pairs (i+16, i+8, i+4, i+2, i+1), so the
+// scores are bit-identical; lane shuffles only move values.
+func scoresAVX512() {
+	TEXT("scoresF32AVX512", NOSPLIT, "func(out *float32, k *float32, stride int, q *float32, ng int, nb int, scale float32)")
+	Pragma("noescape")
+	Doc(`scoresF32AVX512 computes, for 8*nb positions of keys stride bytes apart
+// and a query of 32*ng floats:
+//
+//	for p := 0; p < 8*nb; p++ {
+//		var acc [32]float32
+//		for i := 0; i < 32*ng; i++ {
+//			acc[i%32] = fma32(k[p*stride/4+i], q[i], acc[i%32])
+//		}
+//		out[p] = dotReduce(&acc) * scale
+//	}`)
+	out := Load(Param("out"), GP64())
+	kp := Load(Param("k"), GP64())
+	stride := Load(Param("stride"), GP64())
+	stride3 := times3(stride)
+	q := Load(Param("q"), GP64())
+	nb := Load(Param("nb"), GP64())
+	idx, sc := ZMM(), ZMM()
+	VMOVDQU32(scorePerm, idx)
+	VBROADCASTSS(paramAddr("scale"), sc)
+
+	Label("block")
+	g := Load(Param("ng"), GP64())
+	qq, k0, k4 := GP64(), GP64(), GP64()
+	MOVQ(q, qq)
+	MOVQ(kp, k0)
+	LEAQ(Mem{Base: kp, Index: stride, Scale: 4}, k4)
+	var a, b [8]VecVirtual
+	for p := range a {
+		a[p], b[p] = ZMM(), ZMM()
+		VPXORD(a[p], a[p], a[p])
+		VPXORD(b[p], b[p], b[p])
+	}
+	Label("group")
+	qlo, qhi := ZMM(), ZMM()
+	VMOVUPS(Mem{Base: qq}, qlo)
+	VMOVUPS(Mem{Base: qq, Disp: 64}, qhi)
+	for p := 0; p < 8; p++ {
+		base := k0
+		if p >= 4 {
+			base = k4
+		}
+		VFMADD231PS(strided(base, stride, stride3, p%4, 0), qlo, a[p])
+		VFMADD231PS(strided(base, stride, stride3, p%4, 64), qhi, b[p])
+	}
+	ADDQ(U8(128), qq)
+	ADDQ(U8(128), k0)
+	ADDQ(U8(128), k4)
+	DECQ(g)
+	JNZ(LabelRef("group"))
+
+	Comment("lane i + lane i+16")
+	for p := range a {
+		VADDPS(b[p], a[p], a[p])
+	}
+	Comment("i + i+8: position pairs share a register, 8 lanes each")
+	var v [4]VecVirtual
+	for j := range v {
+		v[j] = ZMM()
+		hi := ZMM()
+		VSHUFF32X4(U8(0x44), a[2*j+1], a[2*j], v[j])
+		VSHUFF32X4(U8(0xee), a[2*j+1], a[2*j], hi)
+		VADDPS(hi, v[j], v[j])
+	}
+	Comment("i + i+4: 128-bit lane c of u[m] holds position 4m+c")
+	var u [2]VecVirtual
+	for m := range u {
+		u[m] = ZMM()
+		hi := ZMM()
+		VSHUFF32X4(U8(0x88), v[2*m+1], v[2*m], u[m])
+		VSHUFF32X4(U8(0xdd), v[2*m+1], v[2*m], hi)
+		VADDPS(hi, u[m], u[m])
+	}
+	Comment("i + i+2: lane c holds positions c and 4+c, two lanes each")
+	x, hi := ZMM(), ZMM()
+	VUNPCKLPD(u[1], u[0], x)
+	VUNPCKHPD(u[1], u[0], hi)
+	VADDPS(hi, x, x)
+	Comment("i + i+1: dword 4c holds position c, 4c+1 position 4+c")
+	lo := ZMM()
+	VSHUFPS(U8(0x88), x, x, lo)
+	VSHUFPS(U8(0xdd), x, x, hi)
+	VADDPS(hi, lo, lo)
+	VPERMPS(lo, idx, lo)
+	VMULPS(sc, lo, lo)
+	VMOVUPS(lo.AsY(), Mem{Base: out})
+	ADDQ(U8(32), out)
+	LEAQ(Mem{Base: kp, Index: stride, Scale: 8}, kp)
+	DECQ(nb)
+	JNZ(LabelRef("block"))
+	VZEROUPPER()
+	RET()
+}
+
+// scorePerm gathers scoresAVX512's dwords 4c (position c) and 4c+1
+// (position 4+c) into position order.
+var scorePerm Mem
+
+func scoreConsts() {
+	scorePerm = GLOBL("attn_score_perm", RODATA|NOPTR)
+	for p, l := range []uint32{0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0} {
+		DATA(4*p, U32(l))
+	}
 }

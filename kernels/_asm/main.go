@@ -43,7 +43,10 @@ func main() {
 		denseAVX512(fmt.Sprintf("denseBF16AVX512x4x%d", t), "BF16", 64, t)
 	}
 	denseRowAVX512("denseF16AVX512x1x8", "F16", 64, 8)
-	weightedSumAVX2()
+	weightedSum("weightedSumF32AVX2", YMM)
+	weightedSum("weightedSumF32AVX512", ZMM)
+	scoreConsts()
+	scoresAVX512()
 	siluConsts()
 	siluMulAVX2()
 	expSubAVX2()
