@@ -374,6 +374,20 @@ func denseBF16AVX512x4x2(w *byte, stride int, x *float32, xs int, ng int, out *[
 //go:noescape
 func denseF16AVX512x1x8(w *byte, x *float32, xs int, ng int, out *[8]float32)
 
+// denseRowsF16AVX512 computes, for rows consecutive F16 rows of 32*ng
+// elements and one token:
+//
+//	for r := 0; r < rows; r++ {
+//		var acc [32]float32
+//		for k := 0; k < 32*ng; k++ {
+//			acc[k%32] = fma32(f16ToF32(w[r][k]), x[k], acc[k%32])
+//		}
+//		out[r] = dotReduce(&acc)
+//	}
+//
+//go:noescape
+func denseRowsF16AVX512(w *byte, x *float32, ng int, rows int, out *float32)
+
 // weightedSumF32AVX2 computes, for hd a multiple of 32 and nPos > 0 (stride
 // in bytes between the rows of v):
 //

@@ -144,6 +144,174 @@ DATA pack_perm8<>+24(SB)/4, $0x00000003
 DATA pack_perm8<>+28(SB)/4, $0x00000007
 GLOBL pack_perm8<>(SB), RODATA|NOPTR, $32
 
+DATA i2s_mask01<>+0(SB)/1, $0xc0
+DATA i2s_mask01<>+1(SB)/1, $0xc0
+DATA i2s_mask01<>+2(SB)/1, $0xc0
+DATA i2s_mask01<>+3(SB)/1, $0xc0
+DATA i2s_mask01<>+4(SB)/1, $0xc0
+DATA i2s_mask01<>+5(SB)/1, $0xc0
+DATA i2s_mask01<>+6(SB)/1, $0xc0
+DATA i2s_mask01<>+7(SB)/1, $0xc0
+DATA i2s_mask01<>+8(SB)/1, $0xc0
+DATA i2s_mask01<>+9(SB)/1, $0xc0
+DATA i2s_mask01<>+10(SB)/1, $0xc0
+DATA i2s_mask01<>+11(SB)/1, $0xc0
+DATA i2s_mask01<>+12(SB)/1, $0xc0
+DATA i2s_mask01<>+13(SB)/1, $0xc0
+DATA i2s_mask01<>+14(SB)/1, $0xc0
+DATA i2s_mask01<>+15(SB)/1, $0xc0
+DATA i2s_mask01<>+16(SB)/1, $0xc0
+DATA i2s_mask01<>+17(SB)/1, $0xc0
+DATA i2s_mask01<>+18(SB)/1, $0xc0
+DATA i2s_mask01<>+19(SB)/1, $0xc0
+DATA i2s_mask01<>+20(SB)/1, $0xc0
+DATA i2s_mask01<>+21(SB)/1, $0xc0
+DATA i2s_mask01<>+22(SB)/1, $0xc0
+DATA i2s_mask01<>+23(SB)/1, $0xc0
+DATA i2s_mask01<>+24(SB)/1, $0xc0
+DATA i2s_mask01<>+25(SB)/1, $0xc0
+DATA i2s_mask01<>+26(SB)/1, $0xc0
+DATA i2s_mask01<>+27(SB)/1, $0xc0
+DATA i2s_mask01<>+28(SB)/1, $0xc0
+DATA i2s_mask01<>+29(SB)/1, $0xc0
+DATA i2s_mask01<>+30(SB)/1, $0xc0
+DATA i2s_mask01<>+31(SB)/1, $0xc0
+DATA i2s_mask01<>+32(SB)/1, $0x30
+DATA i2s_mask01<>+33(SB)/1, $0x30
+DATA i2s_mask01<>+34(SB)/1, $0x30
+DATA i2s_mask01<>+35(SB)/1, $0x30
+DATA i2s_mask01<>+36(SB)/1, $0x30
+DATA i2s_mask01<>+37(SB)/1, $0x30
+DATA i2s_mask01<>+38(SB)/1, $0x30
+DATA i2s_mask01<>+39(SB)/1, $0x30
+DATA i2s_mask01<>+40(SB)/1, $0x30
+DATA i2s_mask01<>+41(SB)/1, $0x30
+DATA i2s_mask01<>+42(SB)/1, $0x30
+DATA i2s_mask01<>+43(SB)/1, $0x30
+DATA i2s_mask01<>+44(SB)/1, $0x30
+DATA i2s_mask01<>+45(SB)/1, $0x30
+DATA i2s_mask01<>+46(SB)/1, $0x30
+DATA i2s_mask01<>+47(SB)/1, $0x30
+DATA i2s_mask01<>+48(SB)/1, $0x30
+DATA i2s_mask01<>+49(SB)/1, $0x30
+DATA i2s_mask01<>+50(SB)/1, $0x30
+DATA i2s_mask01<>+51(SB)/1, $0x30
+DATA i2s_mask01<>+52(SB)/1, $0x30
+DATA i2s_mask01<>+53(SB)/1, $0x30
+DATA i2s_mask01<>+54(SB)/1, $0x30
+DATA i2s_mask01<>+55(SB)/1, $0x30
+DATA i2s_mask01<>+56(SB)/1, $0x30
+DATA i2s_mask01<>+57(SB)/1, $0x30
+DATA i2s_mask01<>+58(SB)/1, $0x30
+DATA i2s_mask01<>+59(SB)/1, $0x30
+DATA i2s_mask01<>+60(SB)/1, $0x30
+DATA i2s_mask01<>+61(SB)/1, $0x30
+DATA i2s_mask01<>+62(SB)/1, $0x30
+DATA i2s_mask01<>+63(SB)/1, $0x30
+GLOBL i2s_mask01<>(SB), RODATA|NOPTR, $64
+
+DATA i2s_mask23<>+0(SB)/1, $0x0c
+DATA i2s_mask23<>+1(SB)/1, $0x0c
+DATA i2s_mask23<>+2(SB)/1, $0x0c
+DATA i2s_mask23<>+3(SB)/1, $0x0c
+DATA i2s_mask23<>+4(SB)/1, $0x0c
+DATA i2s_mask23<>+5(SB)/1, $0x0c
+DATA i2s_mask23<>+6(SB)/1, $0x0c
+DATA i2s_mask23<>+7(SB)/1, $0x0c
+DATA i2s_mask23<>+8(SB)/1, $0x0c
+DATA i2s_mask23<>+9(SB)/1, $0x0c
+DATA i2s_mask23<>+10(SB)/1, $0x0c
+DATA i2s_mask23<>+11(SB)/1, $0x0c
+DATA i2s_mask23<>+12(SB)/1, $0x0c
+DATA i2s_mask23<>+13(SB)/1, $0x0c
+DATA i2s_mask23<>+14(SB)/1, $0x0c
+DATA i2s_mask23<>+15(SB)/1, $0x0c
+DATA i2s_mask23<>+16(SB)/1, $0x0c
+DATA i2s_mask23<>+17(SB)/1, $0x0c
+DATA i2s_mask23<>+18(SB)/1, $0x0c
+DATA i2s_mask23<>+19(SB)/1, $0x0c
+DATA i2s_mask23<>+20(SB)/1, $0x0c
+DATA i2s_mask23<>+21(SB)/1, $0x0c
+DATA i2s_mask23<>+22(SB)/1, $0x0c
+DATA i2s_mask23<>+23(SB)/1, $0x0c
+DATA i2s_mask23<>+24(SB)/1, $0x0c
+DATA i2s_mask23<>+25(SB)/1, $0x0c
+DATA i2s_mask23<>+26(SB)/1, $0x0c
+DATA i2s_mask23<>+27(SB)/1, $0x0c
+DATA i2s_mask23<>+28(SB)/1, $0x0c
+DATA i2s_mask23<>+29(SB)/1, $0x0c
+DATA i2s_mask23<>+30(SB)/1, $0x0c
+DATA i2s_mask23<>+31(SB)/1, $0x0c
+DATA i2s_mask23<>+32(SB)/1, $0x03
+DATA i2s_mask23<>+33(SB)/1, $0x03
+DATA i2s_mask23<>+34(SB)/1, $0x03
+DATA i2s_mask23<>+35(SB)/1, $0x03
+DATA i2s_mask23<>+36(SB)/1, $0x03
+DATA i2s_mask23<>+37(SB)/1, $0x03
+DATA i2s_mask23<>+38(SB)/1, $0x03
+DATA i2s_mask23<>+39(SB)/1, $0x03
+DATA i2s_mask23<>+40(SB)/1, $0x03
+DATA i2s_mask23<>+41(SB)/1, $0x03
+DATA i2s_mask23<>+42(SB)/1, $0x03
+DATA i2s_mask23<>+43(SB)/1, $0x03
+DATA i2s_mask23<>+44(SB)/1, $0x03
+DATA i2s_mask23<>+45(SB)/1, $0x03
+DATA i2s_mask23<>+46(SB)/1, $0x03
+DATA i2s_mask23<>+47(SB)/1, $0x03
+DATA i2s_mask23<>+48(SB)/1, $0x03
+DATA i2s_mask23<>+49(SB)/1, $0x03
+DATA i2s_mask23<>+50(SB)/1, $0x03
+DATA i2s_mask23<>+51(SB)/1, $0x03
+DATA i2s_mask23<>+52(SB)/1, $0x03
+DATA i2s_mask23<>+53(SB)/1, $0x03
+DATA i2s_mask23<>+54(SB)/1, $0x03
+DATA i2s_mask23<>+55(SB)/1, $0x03
+DATA i2s_mask23<>+56(SB)/1, $0x03
+DATA i2s_mask23<>+57(SB)/1, $0x03
+DATA i2s_mask23<>+58(SB)/1, $0x03
+DATA i2s_mask23<>+59(SB)/1, $0x03
+DATA i2s_mask23<>+60(SB)/1, $0x03
+DATA i2s_mask23<>+61(SB)/1, $0x03
+DATA i2s_mask23<>+62(SB)/1, $0x03
+DATA i2s_mask23<>+63(SB)/1, $0x03
+GLOBL i2s_mask23<>(SB), RODATA|NOPTR, $64
+
+DATA i2s_sra01<>+0(SB)/4, $0x00000006
+DATA i2s_sra01<>+4(SB)/4, $0x00000006
+DATA i2s_sra01<>+8(SB)/4, $0x00000006
+DATA i2s_sra01<>+12(SB)/4, $0x00000006
+DATA i2s_sra01<>+16(SB)/4, $0x00000006
+DATA i2s_sra01<>+20(SB)/4, $0x00000006
+DATA i2s_sra01<>+24(SB)/4, $0x00000006
+DATA i2s_sra01<>+28(SB)/4, $0x00000006
+DATA i2s_sra01<>+32(SB)/4, $0x00000004
+DATA i2s_sra01<>+36(SB)/4, $0x00000004
+DATA i2s_sra01<>+40(SB)/4, $0x00000004
+DATA i2s_sra01<>+44(SB)/4, $0x00000004
+DATA i2s_sra01<>+48(SB)/4, $0x00000004
+DATA i2s_sra01<>+52(SB)/4, $0x00000004
+DATA i2s_sra01<>+56(SB)/4, $0x00000004
+DATA i2s_sra01<>+60(SB)/4, $0x00000004
+GLOBL i2s_sra01<>(SB), RODATA|NOPTR, $64
+
+DATA i2s_sra23<>+0(SB)/4, $0x00000002
+DATA i2s_sra23<>+4(SB)/4, $0x00000002
+DATA i2s_sra23<>+8(SB)/4, $0x00000002
+DATA i2s_sra23<>+12(SB)/4, $0x00000002
+DATA i2s_sra23<>+16(SB)/4, $0x00000002
+DATA i2s_sra23<>+20(SB)/4, $0x00000002
+DATA i2s_sra23<>+24(SB)/4, $0x00000002
+DATA i2s_sra23<>+28(SB)/4, $0x00000002
+DATA i2s_sra23<>+32(SB)/4, $0x00000000
+DATA i2s_sra23<>+36(SB)/4, $0x00000000
+DATA i2s_sra23<>+40(SB)/4, $0x00000000
+DATA i2s_sra23<>+44(SB)/4, $0x00000000
+DATA i2s_sra23<>+48(SB)/4, $0x00000000
+DATA i2s_sra23<>+52(SB)/4, $0x00000000
+DATA i2s_sra23<>+56(SB)/4, $0x00000000
+DATA i2s_sra23<>+60(SB)/4, $0x00000000
+GLOBL i2s_sra23<>(SB), RODATA|NOPTR, $64
+
 DATA i2s_token_lanes<>+0(SB)/4, $0x00000000
 DATA i2s_token_lanes<>+4(SB)/4, $0x00000000
 DATA i2s_token_lanes<>+8(SB)/4, $0x00000000
@@ -595,97 +763,128 @@ DATA q6k_pairshuf<>+31(SB)/1, $0x03
 GLOBL q6k_pairshuf<>(SB), RODATA|NOPTR, $32
 
 // func i2sDotVNNI4x1(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
-// Requires: AVX, AVX512BW, AVX512F, AVX512_VNNI, MMX+
+// Requires: AVX, AVX512F, AVX512_VNNI, MMX+
 TEXT ·i2sDotVNNI4x1(SB), NOSPLIT, $0-60
-	MOVQ w+0(FP), AX
-	MOVQ q+8(FP), CX
-	MOVQ nb+16(FP), DX
+	MOVQ      w+0(FP), AX
+	MOVQ      q+8(FP), CX
+	MOVQ      nb+16(FP), DX
+	VMOVDQU64 i2s_mask01<>+0(SB), Z0
+	VMOVDQU64 i2s_mask23<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
 
-	// rs = bytes per row, ts = bytes per token
+	// the rows are contiguous: w runs over all four
+	// row 0: c01 = 64·group 0 | 16·group 1, c23 = 4·group 2 | group 3
 	MOVQ DX, BX
-	SHLQ $0x05, BX
-	LEAQ (BX)(BX*2), SI
-	MOVQ DX, DI
-	SHLQ $0x07, DI
+	MOVQ CX, SI
 
-	// pf runs over the next 4 rows, 128 bytes per block, to prefetch them into L2 (T1 measured 20 % faster decode than T0, which crowds L1)
-	LEAQ            (AX)(BX*4), R8
-	LEAQ            (DI)(DI*2), DI
-	VMOVDQU64       i2s_srlv01<>+0(SB), Z0
-	VMOVDQU64       i2s_srlv23<>+0(SB), Z1
-	VBROADCASTI64X4 i2s_mask03<>+0(SB), Z2
-	VPXORD          Z3, Z3, Z3
-	VPXORD          Z4, Z4, Z4
-	VPXORD          Z5, Z5, Z5
-	VPXORD          Z6, Z6, Z6
+row0:
+	PREFETCHT1      8192(AX)
+	VMOVDQU64       (SI), Z10
+	VMOVDQU64       64(SI), Z11
+	VBROADCASTI64X4 (AX), Z12
+	VPANDD          Z0, Z12, Z13
+	VPANDD          Z1, Z12, Z12
+	VPDPBUSD        Z10, Z13, Z2
+	VPDPBUSD        Z11, Z12, Z3
+	ADDQ            $0x20, AX
+	ADDQ            $0x00000080, SI
+	DECQ            BX
+	JNZ             row0
 
-block:
-	PREFETCHT1 (R8)
-	PREFETCHT1 64(R8)
-	ADDQ       $0x00000080, R8
+	// row 1: c01 = 64·group 0 | 16·group 1, c23 = 4·group 2 | group 3
+	MOVQ DX, BX
+	MOVQ CX, SI
 
-	// act[t] = the 128 activations of token t for this block, as two zmm
-	VMOVDQU64 (CX), Z7
-	VMOVDQU64 64(CX), Z8
+row1:
+	PREFETCHT1      8192(AX)
+	VMOVDQU64       (SI), Z10
+	VMOVDQU64       64(SI), Z11
+	VBROADCASTI64X4 (AX), Z12
+	VPANDD          Z0, Z12, Z13
+	VPANDD          Z1, Z12, Z12
+	VPDPBUSD        Z10, Z13, Z4
+	VPDPBUSD        Z11, Z12, Z5
+	ADDQ            $0x20, AX
+	ADDQ            $0x00000080, SI
+	DECQ            BX
+	JNZ             row1
 
-	// row 0: c01 = codes of groups 0|1, c23 = groups 2|3
-	VBROADCASTI64X4 (AX), Z9
-	VPSRLVW         Z0, Z9, Z10
-	VPANDD          Z2, Z10, Z10
-	VPSRLVW         Z1, Z9, Z9
-	VPANDD          Z2, Z9, Z9
-	VPDPBUSD        Z7, Z10, Z3
-	VPDPBUSD        Z8, Z9, Z3
+	// row 2: c01 = 64·group 0 | 16·group 1, c23 = 4·group 2 | group 3
+	MOVQ DX, BX
+	MOVQ CX, SI
 
-	// row 1: c01 = codes of groups 0|1, c23 = groups 2|3
-	VBROADCASTI64X4 (AX)(BX*1), Z9
-	VPSRLVW         Z0, Z9, Z10
-	VPANDD          Z2, Z10, Z10
-	VPSRLVW         Z1, Z9, Z9
-	VPANDD          Z2, Z9, Z9
-	VPDPBUSD        Z7, Z10, Z4
-	VPDPBUSD        Z8, Z9, Z4
+row2:
+	PREFETCHT1      8192(AX)
+	VMOVDQU64       (SI), Z10
+	VMOVDQU64       64(SI), Z11
+	VBROADCASTI64X4 (AX), Z12
+	VPANDD          Z0, Z12, Z13
+	VPANDD          Z1, Z12, Z12
+	VPDPBUSD        Z10, Z13, Z6
+	VPDPBUSD        Z11, Z12, Z7
+	ADDQ            $0x20, AX
+	ADDQ            $0x00000080, SI
+	DECQ            BX
+	JNZ             row2
 
-	// row 2: c01 = codes of groups 0|1, c23 = groups 2|3
-	VBROADCASTI64X4 (AX)(BX*2), Z9
-	VPSRLVW         Z0, Z9, Z10
-	VPANDD          Z2, Z10, Z10
-	VPSRLVW         Z1, Z9, Z9
-	VPANDD          Z2, Z9, Z9
-	VPDPBUSD        Z7, Z10, Z5
-	VPDPBUSD        Z8, Z9, Z5
+	// row 3: c01 = 64·group 0 | 16·group 1, c23 = 4·group 2 | group 3
+	MOVQ CX, CX
 
-	// row 3: c01 = codes of groups 0|1, c23 = groups 2|3
-	VBROADCASTI64X4 (AX)(SI*1), Z9
-	VPSRLVW         Z0, Z9, Z10
-	VPANDD          Z2, Z10, Z10
-	VPSRLVW         Z1, Z9, Z9
-	VPANDD          Z2, Z9, Z9
-	VPDPBUSD        Z7, Z10, Z6
-	VPDPBUSD        Z8, Z9, Z6
+row3:
+	PREFETCHT1      8192(AX)
+	VMOVDQU64       (CX), Z10
+	VMOVDQU64       64(CX), Z11
+	VBROADCASTI64X4 (AX), Z12
+	VPANDD          Z0, Z12, Z13
+	VPANDD          Z1, Z12, Z12
+	VPDPBUSD        Z10, Z13, Z8
+	VPDPBUSD        Z11, Z12, Z9
 	ADDQ            $0x20, AX
 	ADDQ            $0x00000080, CX
 	DECQ            DX
-	JNZ             block
-	VPUNPCKLDQ      Z4, Z3, Z0
-	VPUNPCKHDQ      Z4, Z3, Z1
-	VPADDD          Z1, Z0, Z0
-	VPUNPCKLDQ      Z6, Z5, Z1
-	VPUNPCKHDQ      Z6, Z5, Z2
-	VPADDD          Z2, Z1, Z1
-	VPUNPCKLQDQ     Z1, Z0, Z2
-	VPUNPCKHQDQ     Z1, Z0, Z0
-	VPADDD          Z0, Z2, Z2
-	VPXORD          Z11, Z11, Z11
-	VSHUFI32X4      $0x88, Z11, Z2, Z0
-	VSHUFI32X4      $0xdd, Z11, Z2, Z1
-	VPADDD          Z1, Z0, Z0
-	VSHUFI32X4      $0x88, Z11, Z0, Z1
-	VSHUFI32X4      $0xdd, Z11, Z0, Z0
-	VPADDD          Z0, Z1, Z1
-	MOVQ            o+24(FP), AX
-	MOVQ            qs+40(FP), CX
-	MOVQ            as+48(FP), DX
+	JNZ             row3
+
+	// divide out the powers of 4 (exact) and add the two halves of each row
+	VMOVDQU64   i2s_sra01<>+0(SB), Z0
+	VMOVDQU64   i2s_sra23<>+0(SB), Z1
+	VPSRAVD     Z0, Z2, Z2
+	VPSRAVD     Z1, Z3, Z3
+	VPADDD      Z3, Z2, Z2
+	VPSRAVD     Z0, Z4, Z4
+	VPSRAVD     Z1, Z5, Z5
+	VPADDD      Z5, Z4, Z4
+	VPSRAVD     Z0, Z6, Z6
+	VPSRAVD     Z1, Z7, Z7
+	VPADDD      Z7, Z6, Z6
+	VPSRAVD     Z0, Z8, Z8
+	VPSRAVD     Z1, Z9, Z9
+	VPADDD      Z9, Z8, Z8
+	VPUNPCKLDQ  Z4, Z2, Z0
+	VPUNPCKHDQ  Z4, Z2, Z1
+	VPADDD      Z1, Z0, Z0
+	VPUNPCKLDQ  Z8, Z6, Z1
+	VPUNPCKHDQ  Z8, Z6, Z2
+	VPADDD      Z2, Z1, Z1
+	VPUNPCKLQDQ Z1, Z0, Z2
+	VPUNPCKHQDQ Z1, Z0, Z0
+	VPADDD      Z0, Z2, Z2
+	VPXORD      Z14, Z14, Z14
+	VSHUFI32X4  $0x88, Z14, Z2, Z0
+	VSHUFI32X4  $0xdd, Z14, Z2, Z1
+	VPADDD      Z1, Z0, Z0
+	VSHUFI32X4  $0x88, Z14, Z0, Z1
+	VSHUFI32X4  $0xdd, Z14, Z0, Z0
+	VPADDD      Z0, Z1, Z1
+	MOVQ        o+24(FP), AX
+	MOVQ        qs+40(FP), CX
+	MOVQ        as+48(FP), DX
 
 	// lanes 4t..4t+3 of q and a = qs[t] and as[t]
 	VMOVDQU32       i2s_token_lanes<>+0(SB), Z0
@@ -3743,6 +3942,46 @@ group:
 	VMOVSHDUP     X1, X0
 	VADDSS        X0, X1, X1
 	VMOVSS        X1, 28(AX)
+	VZEROUPPER
+	RET
+
+// func denseRowsF16AVX512(w *byte, x *float32, ng int, rows int, out *float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·denseRowsF16AVX512(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ rows+24(FP), DX
+	MOVQ out+32(FP), BX
+
+row:
+	MOVQ   ng+16(FP), SI
+	MOVQ   CX, DI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+group:
+	PREFETCHT1    4096(AX)
+	VCVTPH2PS     (AX), Z2
+	VFMADD231PS   (DI), Z2, Z0
+	VCVTPH2PS     32(AX), Z2
+	VFMADD231PS   64(DI), Z2, Z1
+	ADDQ          $0x40, AX
+	ADDQ          $0x00000080, DI
+	DECQ          SI
+	JNZ           group
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X3
+	VADDPS        X2, X3, X3
+	VMOVHLPS      X3, X3, X2
+	VADDPS        X2, X3, X3
+	VMOVSHDUP     X3, X2
+	VADDSS        X2, X3, X3
+	VMOVSS        X3, (BX)
+	ADDQ          $0x04, BX
+	DECQ          DX
+	JNZ           row
 	VZEROUPPER
 	RET
 

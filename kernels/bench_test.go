@@ -64,6 +64,7 @@ func benchHead(b *testing.B, m, k, n int) {
 	out := make([]float32, n*m)
 	for _, typ := range []DType{DF16, DQ8_0, DQ6_K} {
 		w := randDense(r, typ, m, k)
+		w.Data = append(benchBytes(b, len(w.Data))[:0], w.Data...)
 		b.Run(typ.String(), func(b *testing.B) {
 			benchPaths(b, func(b *testing.B, p *Pool) {
 				b.SetBytes(int64(len(w.Data)))

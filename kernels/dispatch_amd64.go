@@ -139,7 +139,8 @@ func denseDot4(typ DType, t int, w *byte, stride int, x *float32, xs, ng int, ou
 
 // denseRows runs the assembly when K is a multiple of 32: with AVX-512,
 // groups of 4 rows against pairs of tokens (each row converted once per
-// pair), F16 rows one at a time against 8 tokens first; with AVX2, pairs of rows one token at a time. Leftover rows take
+// pair), F16 rows one at a time against 8 tokens first, and for one token
+// all F16 rows in one sequential pass; with AVX2, pairs of rows one token at a time. Leftover rows take
 // the 2-row kernel or the reference.
 func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int) {
 	if w.Type == DQ6_K {
@@ -154,6 +155,11 @@ func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int
 	K, M := w.K, w.M
 	rb := w.rowBytes()
 	m := m0
+	if useVNNI && w.Type == DF16 && n == 1 {
+		_ = out[m1-1]
+		denseRowsF16AVX512(&w.Data[m0*rb], &x[0], K/denseLane, m1-m0, &out[m0])
+		return
+	}
 	if useVNNI && w.Type != DQ8_0 && w.Type != DQ6_K {
 		var o [8]float32
 		for ; m+4 <= m1; m += 4 {

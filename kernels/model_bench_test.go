@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"unsafe"
 )
 
 // benchLayer is the I2_S part of one BitNet-b1.58-2B-4T layer, fused the
@@ -25,14 +26,16 @@ func benchModel(b *testing.B) []benchLayer {
 		}
 	}
 	r := rand.New(rand.NewPCG(4, 4))
+	const h, kv, ffn = 2560, 640, 6912
+	arena := benchBytes(b, 30*(2*h*h+2*kv*h+3*ffn*h)/4) // one mapping: huge pages need 2 MiB runs
 	mat := func(m, k int) *I2S {
-		d := make([]byte, m*k/4)
+		d := arena[: m*k/4 : m*k/4]
+		arena = arena[m*k/4:]
 		for i := range d {
 			d[i] = valid[r.IntN(81)]
 		}
 		return &I2S{M: m, K: k, Data: d, Scale: 0.5}
 	}
-	const h, kv, ffn = 2560, 640, 6912
 	layers := make([]benchLayer, 30)
 	for i := range layers {
 		layers[i] = benchLayer{
@@ -97,7 +100,7 @@ func BenchmarkPrefillI2S(b *testing.B) { benchForward(b, 128) }
 // BenchmarkStreamRead is the roofline for decode: the pool's threads read
 // 512 MB with the vector max loop.
 func BenchmarkStreamRead(b *testing.B) {
-	x := make([]float32, 128<<20)
+	x := unsafe.Slice((*float32)(unsafe.Pointer(&benchBytes(b, 512<<20)[0])), 128<<20)
 	for i := range x {
 		x[i] = float32(i & 1023)
 	}

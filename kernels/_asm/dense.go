@@ -288,3 +288,52 @@ func denseRowAVX512(name, typ string, groupBytes, T int) {
 	VZEROUPPER()
 	RET()
 }
+
+// denseRowsF16AVX512 generates the decode kernel of F16 heads: rows one
+// after another, each against one token, so the weights are read as one
+// sequential stream. Reading four rows side by side (the 4-row kernels)
+// keeps four streams a row apart open, and measured 9 % slower from DRAM.
+// Each row's two accumulators are FMA chains; at 64 bytes per FMA latency
+// they outrun a thread's share of DRAM bandwidth several times over.
+func denseRowsF16AVX512() {
+	TEXT("denseRowsF16AVX512", NOSPLIT, "func(w *byte, x *float32, ng int, rows int, out *float32)")
+	Pragma("noescape")
+	Doc(`denseRowsF16AVX512 computes, for rows consecutive F16 rows of 32*ng
+// elements and one token:
+//
+//	for r := 0; r < rows; r++ {
+//		var acc [32]float32
+//		for k := 0; k < 32*ng; k++ {
+//			acc[k%32] = fma32(f16ToF32(w[r][k]), x[k], acc[k%32])
+//		}
+//		out[r] = dotReduce(&acc)
+//	}`)
+	w := Load(Param("w"), GP64())
+	x := Load(Param("x"), GP64())
+	rows := Load(Param("rows"), GP64())
+	out := Load(Param("out"), GP64())
+	Label("row")
+	g := Load(Param("ng"), GP64())
+	xp := GP64()
+	MOVQ(x, xp)
+	acc := [2]VecVirtual{ZMM(), ZMM()}
+	VPXORD(acc[0], acc[0], acc[0])
+	VPXORD(acc[1], acc[1], acc[1])
+	Label("group")
+	PREFETCHT1(Mem{Base: w, Disp: 4096})
+	for h := 0; h < 2; h++ {
+		wv := ZMM()
+		VCVTPH2PS(Mem{Base: w, Disp: 32 * h}, wv)
+		VFMADD231PS(Mem{Base: xp, Disp: 64 * h}, wv, acc[h])
+	}
+	ADDQ(U8(64), w)
+	ADDQ(U32(128), xp)
+	DECQ(g)
+	JNZ(LabelRef("group"))
+	reduce32x512(acc, Mem{Base: out})
+	ADDQ(U8(4), out)
+	DECQ(rows)
+	JNZ(LabelRef("row"))
+	VZEROUPPER()
+	RET()
+}

@@ -22,7 +22,8 @@ func main() {
 	q6kConsts()
 	q6kVNNIConsts()
 	q6kAVX2Consts()
-	for t := 1; t <= 4; t++ {
+	i2sVNNIDecode()
+	for t := 2; t <= 4; t++ {
 		i2sVNNI(t)
 	}
 	for t := 1; t <= 2; t++ {
@@ -43,6 +44,7 @@ func main() {
 		denseAVX512(fmt.Sprintf("denseBF16AVX512x4x%d", t), "BF16", 64, t)
 	}
 	denseRowAVX512("denseF16AVX512x1x8", "F16", 64, 8)
+	denseRowsF16AVX512()
 	weightedSum("weightedSumF32AVX2", YMM)
 	weightedSum("weightedSumF32AVX512", ZMM)
 	scoreConsts()
@@ -77,6 +79,11 @@ var (
 	perm8   Mem // vpermd order undoing the in-lane interleave of vpackss*
 
 	tokenLanes Mem // vpermd order 0,0,0,0, 1,1,1,1, …: dword t to lanes 4t..4t+3
+
+	mask01 Mem // 32 bytes of 0xc0, then 32 of 0x30: groups 0 and 1 left in place
+	mask23 Mem // 32 bytes of 0x0c, then 32 of 0x03: groups 2 and 3
+	sra01  Mem // 16 dwords: 6 (low 256 bits), 4 (high): divide by 64 and 16
+	sra23  Mem // 16 dwords: 2, then 0: divide by 4 and 1
 )
 
 func consts() {
@@ -103,6 +110,22 @@ func consts() {
 	perm8 = GLOBL("pack_perm8", RODATA|NOPTR)
 	for i, v := range []uint32{0, 4, 1, 5, 2, 6, 3, 7} {
 		DATA(4*i, U32(v))
+	}
+	mask01 = GLOBL("i2s_mask01", RODATA|NOPTR)
+	for i := 0; i < 64; i++ {
+		DATA(i, U8(pick(i < 32, 0xc0, 0x30)))
+	}
+	mask23 = GLOBL("i2s_mask23", RODATA|NOPTR)
+	for i := 0; i < 64; i++ {
+		DATA(i, U8(pick(i < 32, 0x0c, 0x03)))
+	}
+	sra01 = GLOBL("i2s_sra01", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(4*i, U32(uint32(pick(i < 8, 6, 4))))
+	}
+	sra23 = GLOBL("i2s_sra23", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(4*i, U32(uint32(pick(i < 8, 2, 0))))
 	}
 	tokenLanes = GLOBL("i2s_token_lanes", RODATA|NOPTR)
 	for i := 0; i < 16; i++ {
