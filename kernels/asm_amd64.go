@@ -88,6 +88,25 @@ func i2sDotVNNI4x3(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *
 //go:noescape
 func i2sDotVNNI4x4(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
 
+// i2sUnpackVNNI writes, for the 4*nb blocks of 4 contiguous rows of nb
+// blocks each (block i at w[32*i:]),
+//
+//	for i := 0; i < 4*nb; i++ {
+//		for j := 0; j < 128; j++ {
+//			g := j / 32 // dst[128i+j] = code(w[32*i:], j)
+//			dst[128*i+j] = w[32*i+j%32] >> (6 - 2*g) & 3
+//		}
+//	}
+//
+//go:noescape
+func i2sUnpackVNNI(dst *byte, w *byte, nb int)
+
+// i2sDotVNNIU4x4 computes, with AVX-512 VNNI, what i2sDotVNNI4x4 computes on
+// the packed rows, from the codes i2sUnpackVNNI made of them.
+//
+//go:noescape
+func i2sDotVNNIU4x4(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
+
 // i2sDotAVX24x1 computes, with AVX2 and T = 1:
 //
 //	for t := 0; t < T; t++ {

@@ -1409,6 +1409,203 @@ block:
 	VZEROUPPER
 	RET
 
+// func i2sUnpackVNNI(dst *byte, w *byte, nb int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·i2sUnpackVNNI(SB), NOSPLIT, $0-24
+	MOVQ            dst+0(FP), AX
+	MOVQ            w+8(FP), CX
+	MOVQ            nb+16(FP), DX
+	SHLQ            $0x02, DX
+	VMOVDQU64       i2s_srlv01<>+0(SB), Z0
+	VMOVDQU64       i2s_srlv23<>+0(SB), Z1
+	VBROADCASTI64X4 i2s_mask03<>+0(SB), Z2
+
+block:
+	VBROADCASTI64X4 (CX), Z3
+	VPSRLVW         Z0, Z3, Z4
+	VPANDD          Z2, Z4, Z4
+	VPSRLVW         Z1, Z3, Z3
+	VPANDD          Z2, Z3, Z3
+	VMOVDQU64       Z4, (AX)
+	VMOVDQU64       Z3, 64(AX)
+	ADDQ            $0x20, CX
+	ADDQ            $0x00000080, AX
+	DECQ            DX
+	JNZ             block
+	VZEROUPPER
+	RET
+
+// func i2sDotVNNIU4x4(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
+// Requires: AVX, AVX512F, AVX512_VNNI
+TEXT ·i2sDotVNNIU4x4(SB), NOSPLIT, $0-60
+	MOVQ w+0(FP), AX
+	MOVQ q+8(FP), CX
+	MOVQ nb+16(FP), DX
+
+	// ts = bytes per token = bytes per unpacked row
+	MOVQ   DX, BX
+	SHLQ   $0x07, BX
+	LEAQ   (BX)(BX*2), SI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+block:
+	VMOVDQU64 (CX), Z16
+	VMOVDQU64 64(CX), Z17
+	VMOVDQU64 (CX)(BX*1), Z18
+	VMOVDQU64 64(CX)(BX*1), Z19
+	VMOVDQU64 (CX)(BX*2), Z20
+	VMOVDQU64 64(CX)(BX*2), Z21
+	VMOVDQU64 (CX)(SI*1), Z22
+	VMOVDQU64 64(CX)(SI*1), Z23
+
+	// row 0: codes of groups 0|1, 2|3
+	VMOVDQU64 (AX), Z24
+	VMOVDQU64 64(AX), Z25
+	VPDPBUSD  Z16, Z24, Z0
+	VPDPBUSD  Z17, Z25, Z0
+	VPDPBUSD  Z18, Z24, Z1
+	VPDPBUSD  Z19, Z25, Z1
+	VPDPBUSD  Z20, Z24, Z2
+	VPDPBUSD  Z21, Z25, Z2
+	VPDPBUSD  Z22, Z24, Z3
+	VPDPBUSD  Z23, Z25, Z3
+
+	// row 1: codes of groups 0|1, 2|3
+	VMOVDQU64 (AX)(BX*1), Z24
+	VMOVDQU64 64(AX)(BX*1), Z25
+	VPDPBUSD  Z16, Z24, Z4
+	VPDPBUSD  Z17, Z25, Z4
+	VPDPBUSD  Z18, Z24, Z5
+	VPDPBUSD  Z19, Z25, Z5
+	VPDPBUSD  Z20, Z24, Z6
+	VPDPBUSD  Z21, Z25, Z6
+	VPDPBUSD  Z22, Z24, Z7
+	VPDPBUSD  Z23, Z25, Z7
+
+	// row 2: codes of groups 0|1, 2|3
+	VMOVDQU64 (AX)(BX*2), Z24
+	VMOVDQU64 64(AX)(BX*2), Z25
+	VPDPBUSD  Z16, Z24, Z8
+	VPDPBUSD  Z17, Z25, Z8
+	VPDPBUSD  Z18, Z24, Z9
+	VPDPBUSD  Z19, Z25, Z9
+	VPDPBUSD  Z20, Z24, Z10
+	VPDPBUSD  Z21, Z25, Z10
+	VPDPBUSD  Z22, Z24, Z11
+	VPDPBUSD  Z23, Z25, Z11
+
+	// row 3: codes of groups 0|1, 2|3
+	VMOVDQU64   (AX)(SI*1), Z24
+	VMOVDQU64   64(AX)(SI*1), Z25
+	VPDPBUSD    Z16, Z24, Z12
+	VPDPBUSD    Z17, Z25, Z12
+	VPDPBUSD    Z18, Z24, Z13
+	VPDPBUSD    Z19, Z25, Z13
+	VPDPBUSD    Z20, Z24, Z14
+	VPDPBUSD    Z21, Z25, Z14
+	VPDPBUSD    Z22, Z24, Z15
+	VPDPBUSD    Z23, Z25, Z15
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	DECQ        DX
+	JNZ         block
+	VPUNPCKLDQ  Z4, Z0, Z16
+	VPUNPCKHDQ  Z4, Z0, Z0
+	VPADDD      Z0, Z16, Z16
+	VPUNPCKLDQ  Z12, Z8, Z0
+	VPUNPCKHDQ  Z12, Z8, Z4
+	VPADDD      Z4, Z0, Z0
+	VPUNPCKLDQ  Z5, Z1, Z4
+	VPUNPCKHDQ  Z5, Z1, Z1
+	VPADDD      Z1, Z4, Z4
+	VPUNPCKLDQ  Z13, Z9, Z1
+	VPUNPCKHDQ  Z13, Z9, Z5
+	VPADDD      Z5, Z1, Z1
+	VPUNPCKLDQ  Z6, Z2, Z5
+	VPUNPCKHDQ  Z6, Z2, Z2
+	VPADDD      Z2, Z5, Z5
+	VPUNPCKLDQ  Z14, Z10, Z2
+	VPUNPCKHDQ  Z14, Z10, Z6
+	VPADDD      Z6, Z2, Z2
+	VPUNPCKLDQ  Z7, Z3, Z6
+	VPUNPCKHDQ  Z7, Z3, Z3
+	VPADDD      Z3, Z6, Z6
+	VPUNPCKLDQ  Z15, Z11, Z3
+	VPUNPCKHDQ  Z15, Z11, Z7
+	VPADDD      Z7, Z3, Z3
+	VPUNPCKLQDQ Z0, Z16, Z7
+	VPUNPCKHQDQ Z0, Z16, Z0
+	VPADDD      Z0, Z7, Z7
+	VPUNPCKLQDQ Z1, Z4, Z0
+	VPUNPCKHQDQ Z1, Z4, Z1
+	VPADDD      Z1, Z0, Z0
+	VPUNPCKLQDQ Z2, Z5, Z1
+	VPUNPCKHQDQ Z2, Z5, Z2
+	VPADDD      Z2, Z1, Z1
+	VPUNPCKLQDQ Z3, Z6, Z2
+	VPUNPCKHQDQ Z3, Z6, Z3
+	VPADDD      Z3, Z2, Z2
+	VSHUFI32X4  $0x88, Z0, Z7, Z3
+	VSHUFI32X4  $0xdd, Z0, Z7, Z0
+	VPADDD      Z0, Z3, Z3
+	VSHUFI32X4  $0x88, Z2, Z1, Z0
+	VSHUFI32X4  $0xdd, Z2, Z1, Z1
+	VPADDD      Z1, Z0, Z0
+	VSHUFI32X4  $0x88, Z0, Z3, Z1
+	VSHUFI32X4  $0xdd, Z0, Z3, Z0
+	VPADDD      Z0, Z1, Z1
+	MOVQ        o+24(FP), AX
+	MOVQ        qs+40(FP), CX
+	MOVQ        as+48(FP), DX
+
+	// lanes 4t..4t+3 of q and a = qs[t] and as[t]
+	VMOVDQU32       i2s_token_lanes<>+0(SB), Z0
+	VBROADCASTI32X4 (CX), Z2
+	VBROADCASTI32X4 (DX), Z3
+	VPERMD          Z2, Z0, Z2
+	VPERMD          Z3, Z0, Z3
+	VBROADCASTSS    ws+56(FP), Z0
+	VPSUBD          Z2, Z1, Z1
+	VCVTDQ2PS       Z1, Z1
+	VDIVPS          Z3, Z1, Z1
+	VMULPS          Z0, Z1, Z1
+	MOVQ            os+32(FP), CX
+
+	// token 0: o[0*os:][:4]
+	VMOVUPS X1, (AX)
+
+	// token 1: o[1*os:][:4]
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Z1, X0
+	VMOVUPS       X0, (AX)
+
+	// token 2: o[2*os:][:4]
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x02, Z1, X0
+	VMOVUPS       X0, (AX)
+
+	// token 3: o[3*os:][:4]
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x03, Z1, X0
+	VMOVUPS       X0, (AX)
+	VZEROUPPER
+	RET
+
 // func i2sDotAVX24x1(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *float32, ws float32)
 // Requires: AVX, AVX2, MMX+
 TEXT ·i2sDotAVX24x1(SB), NOSPLIT, $0-60

@@ -76,9 +76,12 @@ func i2sDot4(vnni bool, t int, w *byte, q *int8, nb int, o *float32, os int, qs 
 
 // i2sRows runs the assembly on groups of 4 rows and up to 4 (VNNI) or 2
 // (AVX2) tokens when rows start at block boundaries (K a multiple of 128);
+// with VNNI and i2sUnpackMinTokens tokens or more, each group of rows is
+// unpacked once into codes (4K bytes of the caller's scratch) for all
+// whole 4-token tiles;
 // other shapes and the last rows of an odd group take the reference. The
 // kernels scale and store their sums themselves, as i2sStore does.
-func i2sRows(out []float32, w *I2S, a *QActs, tok *i2sTokens, m0, m1 int) {
+func i2sRows(out []float32, w *I2S, a *QActs, tok *i2sTokens, codes []byte, m0, m1 int) {
 	K := w.K
 	if !useAVX2 || K%i2sBlock != 0 || m1-m0 < 4 {
 		i2sRowsGeneric(out, w, a, tok, m0, m1)
@@ -90,10 +93,18 @@ func i2sRows(out []float32, w *I2S, a *QActs, tok *i2sTokens, m0, m1 int) {
 	}
 	nb, rb, M := K/i2sBlock, K/4, w.M
 	_ = out[(a.N-1)*M+m1-1]
+	unpack := vnni && a.N >= i2sUnpackMinTokens && len(codes) >= 4*K
 	m := m0
 	for ; m+4 <= m1; m += 4 {
 		rows := w.Data[m*rb : (m+4)*rb]
-		for n := 0; n < a.N; n += tile {
+		n := 0
+		if unpack {
+			i2sUnpackVNNI(&codes[0], &rows[0], nb)
+			for ; n+4 <= a.N; n += 4 {
+				i2sDotVNNIU4x4(&codes[0], &a.Q[n*K], nb, &out[n*M+m], 4*M, &tok.qsum[n], &tok.scale[n], w.Scale)
+			}
+		}
+		for ; n < a.N; n += tile {
 			t := min(tile, a.N-n)
 			q := a.Q[n*K : (n+t)*K]
 			i2sDot4(vnni, t, &rows[0], &q[0], nb, &out[n*M+m], 4*M, &tok.qsum[n], &tok.scale[n], w.Scale)

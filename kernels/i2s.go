@@ -3,6 +3,7 @@ package kernels
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // I2S is a ternary weight matrix in bitnet.cpp's I2_S layout (FORMATS.md §3),
@@ -89,7 +90,14 @@ type i2sTask struct {
 	tok   i2sTokens
 	parts []i2sPart
 	units int
+	codes [][]byte // per chunk: a group of rows unpacked, for batches (see i2sRows)
 }
+
+// i2sUnpackMinTokens is the batch from which the vector path unpacks each
+// group of rows once for all tokens rather than once per 4 tokens: on the
+// 125M dummy's layers 8 tokens measured 3 % slower unpacked, 12 tokens 7 %
+// faster.
+const i2sUnpackMinTokens = 12
 
 // i2sTokens holds what the store of each token needs, padded to a whole
 // number of 4-token tiles so the assembly may always read four entries.
@@ -129,6 +137,14 @@ func (j *i2sTask) add(out []float32, w *I2S) {
 }
 
 func (j *i2sTask) dispatch(p *Pool) {
+	if j.a.N >= i2sUnpackMinTokens {
+		j.codes = slices.Grow(j.codes[:0], p.Threads())[:p.Threads()]
+		for i := range j.codes {
+			if len(j.codes[i]) < 4*j.a.K {
+				j.codes[i] = make([]byte, 4*j.a.K)
+			}
+		}
+	}
 	p.runTask(j.units, j)
 	for i := range j.parts {
 		j.parts[i] = i2sPart{}
@@ -137,14 +153,18 @@ func (j *i2sTask) dispatch(p *Pool) {
 }
 
 // run computes the row groups [lo, hi) of the concatenated matrices.
-func (j *i2sTask) run(_, lo, hi int) {
+func (j *i2sTask) run(chunk, lo, hi int) {
+	var codes []byte
+	if chunk < len(j.codes) {
+		codes = j.codes[chunk]
+	}
 	base := 0
 	for i := range j.parts {
 		pt := &j.parts[i]
 		plo, phi := max(lo-base, 0), min(hi-base, pt.units)
 		if plo < phi {
 			m0, m1 := plo*i2sRowGroup, min(phi*i2sRowGroup, pt.w.M)
-			i2sRows(pt.out, pt.w, j.a, &j.tok, m0, m1)
+			i2sRows(pt.out, pt.w, j.a, &j.tok, codes, m0, m1)
 		}
 		base += pt.units
 	}

@@ -8,7 +8,7 @@ func quantizeActs(q []int8, x []float32) float32 { return quantizeActsGeneric(q,
 
 func absMax(x []float32) float32 { return absMaxGeneric(x) }
 
-func i2sRows(out []float32, w *I2S, a *QActs, tok *i2sTokens, m0, m1 int) {
+func i2sRows(out []float32, w *I2S, a *QActs, tok *i2sTokens, _ []byte, m0, m1 int) {
 	i2sRowsGeneric(out, w, a, tok, m0, m1)
 }
 

@@ -26,6 +26,8 @@ func main() {
 	for t := 2; t <= 4; t++ {
 		i2sVNNI(t)
 	}
+	i2sUnpackVNNI()
+	i2sVNNIUnpacked()
 	for t := 1; t <= 2; t++ {
 		i2sAVX2(t)
 	}
