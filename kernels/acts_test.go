@@ -108,3 +108,32 @@ func int8Bytes(q []int8) []byte {
 	}
 	return b
 }
+
+// TestSumInt8Paths checks every path's Σq against a plain sum, on lengths
+// around the vector width and on all -128 and all 127 (the extremes).
+func TestSumInt8Paths(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	var inputs [][]int8
+	for _, n := range []int{1, 63, 64, 65, 128, 768, 6912, 6913} {
+		inputs = append(inputs, randInt8(r, n))
+	}
+	lo, hi := make([]int8, 8192), make([]int8, 8192)
+	for i := range lo {
+		lo[i], hi[i] = -128, 127
+	}
+	inputs = append(inputs, lo, hi)
+	for _, q := range inputs {
+		var want int32
+		for _, v := range q {
+			want += int32(v)
+		}
+		for _, path := range testPaths(t) {
+			func() {
+				defer path.enable()()
+				if got := sumInt8(q); got != want {
+					t.Errorf("%s: Σq of %d bytes = %d, want %d", path.name, len(q), got, want)
+				}
+			}()
+		}
+	}
+}

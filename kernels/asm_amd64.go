@@ -160,6 +160,16 @@ func i2sDotAVX24x2(w *byte, q *int8, nb int, o *float32, os int, qs *int32, as *
 //go:noescape
 func absMaxAVX2(x *float32, n int) float32
 
+// sumInt8VNNI returns, for n a positive multiple of 64,
+//
+//	var s int32
+//	for i := 0; i < n; i++ {
+//		s += int32(q[i])
+//	}
+//
+//go:noescape
+func sumInt8VNNI(q *int8, n int) int32
+
 // quantRowAVX2 computes, with AVX2:
 //
 //	for i, v := range x[:n] {

@@ -1978,6 +1978,34 @@ loop:
 	MOVSS        X0, ret+16(FP)
 	RET
 
+// func sumInt8VNNI(q *int8, n int) int32
+// Requires: AVX, AVX2, AVX512F, AVX512_VNNI
+TEXT ·sumInt8VNNI(SB), NOSPLIT, $0-20
+	MOVQ         q+0(FP), AX
+	MOVQ         n+8(FP), CX
+	SHRQ         $0x06, CX
+	MOVL         $0x01010101, DX
+	VPBROADCASTD DX, Z0
+	VPXORD       Z1, Z1, Z1
+
+loop:
+	VPDPBUSD      (AX), Z0, Z1
+	ADDQ          $0x40, AX
+	DECQ          CX
+	JNZ           loop
+	VEXTRACTI64X4 $0x01, Z1, Y0
+	VPADDD        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDD        X0, X1, X1
+	VPSHUFD       $0x4e, X1, X0
+	VPADDD        X0, X1, X1
+	VPSHUFD       $0xb1, X1, X0
+	VPADDD        X0, X1, X1
+	VMOVD         X1, AX
+	MOVL          AX, ret+16(FP)
+	VZEROUPPER
+	RET
+
 // func quantRowAVX2(q *int8, x *float32, n int, s float32)
 // Requires: AVX, AVX2
 TEXT ·quantRowAVX2(SB), NOSPLIT, $0-28

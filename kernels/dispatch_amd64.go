@@ -54,6 +54,15 @@ func absMax(x []float32) float32 {
 	return max(absMaxAVX2(&x[0], n), absMaxGeneric(x[n:]))
 }
 
+// sumInt8 is Σq with the VNNI loop on the largest multiple of 64 bytes.
+func sumInt8(q []int8) int32 {
+	n := len(q) &^ 63
+	if !useVNNI || n == 0 {
+		return sumInt8Generic(q)
+	}
+	return sumInt8VNNI(&q[0], n) + sumInt8Generic(q[n:])
+}
+
 // i2sDot4 calls the 4-row kernel for t tokens; it stores token t's four
 // rows at o + t*os bytes. Direct calls (not a table of funcs) keep the
 // noescape of the stubs.

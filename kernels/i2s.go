@@ -175,7 +175,8 @@ func i2sStore(out []float32, w *I2S, tok *i2sTokens, n, m int, cq int32) {
 	out[n*w.M+m] = float32(cq-tok.qsum[n]) / tok.scale[n] * w.Scale
 }
 
-func sumInt8(q []int8) int32 {
+// sumInt8Generic is the reference of sumInt8: Σq, exactly.
+func sumInt8Generic(q []int8) int32 {
 	var s int32
 	for _, v := range q {
 		s += int32(v)

@@ -33,6 +33,7 @@ type state struct {
 	attnScale    float32
 	rope         []float32 // sines and cosines of positions [0, len/RopeDim), see ropeAngles
 	attnFn       func(chunk, lo, hi int)
+	ropeFn       func(lo, hi int)
 	norm         normArgs
 	normFn       func(lo, hi int)
 	layerHook    func(layer int, hidden []float32) // see Session.SetLayerHook
@@ -42,6 +43,7 @@ func newState(m *Model, c *Cache) *state {
 	s := &state{m: m, cfg: &m.cfg, pool: m.pool, cache: c}
 	s.attnScale = float32(1 / math.Sqrt(float64(m.cfg.HeadDim)))
 	s.attnFn = s.attendRange
+	s.ropeFn = s.ropeRange
 	s.normFn = s.normRange
 	return s
 }
@@ -197,24 +199,37 @@ func (s *state) normRange(lo, hi int) {
 // with the optional sub-norm on the attention output before o.
 func (s *state) attention(a *attention, il int, subNorm []float32) {
 	c := s.cfg
-	d, qd, kd := c.Embedding, c.QDim(), c.KVDim()
+	d, qd := c.Embedding, c.QDim()
 	s.normRows(s.h, s.x, a.norm, d)
 	s.project(s.h, s.n, d, a.qkv, s.bind(s.q, s.k, s.v))
-	for i := range s.n {
-		q := s.q[i*qd : (i+1)*qd]
-		k := s.k[i*kd : (i+1)*kd]
-		sin, cos := s.ropeAngles(s.pos[i])
-		kernels.RoPERotate(q, c.Heads, c.HeadDim, c.RopeDim, sin, cos, c.RopeNeox)
-		kernels.RoPERotate(k, c.KVHeads, c.HeadDim, c.RopeDim, sin, cos, c.RopeNeox)
-		s.cache.put(il, s.seq[i], s.pos[i], k, s.v[i*kd:(i+1)*kd])
-	}
 	s.attnLayer = il
+	for i := range s.n {
+		s.ropeAngles(s.pos[i]) // grow the table here: ropeRange runs on several threads
+	}
+	s.pool.Run(s.n, s.ropeFn)
 	s.pool.RunChunks(s.n*c.Heads, s.attnFn)
 	if subNorm != nil {
 		s.normRows(s.att, s.att, subNorm, qd)
 	}
 	s.project(s.att, s.n, qd, a.oG, s.bind(s.o))
 	kernels.Add(s.x[:s.n*d], s.o[:s.n*d])
+}
+
+// ropeRange rotates the queries and keys of tokens [lo, hi) of the batch
+// and stores their keys and values in the cache (layer s.attnLayer); the
+// rope table must already cover their positions. Tokens write disjoint
+// cache positions, so the batch's tokens are spread over the pool.
+func (s *state) ropeRange(lo, hi int) {
+	c := s.cfg
+	qd, kd := c.QDim(), c.KVDim()
+	for i := lo; i < hi; i++ {
+		q := s.q[i*qd : (i+1)*qd]
+		k := s.k[i*kd : (i+1)*kd]
+		sin, cos := s.ropeAngles(s.pos[i])
+		kernels.RoPERotate(q, c.Heads, c.HeadDim, c.RopeDim, sin, cos, c.RopeNeox)
+		kernels.RoPERotate(k, c.KVHeads, c.HeadDim, c.RopeDim, sin, cos, c.RopeNeox)
+		s.cache.put(s.attnLayer, s.seq[i], s.pos[i], k, s.v[i*kd:(i+1)*kd])
+	}
 }
 
 // ropeAngles returns the rotary sines and cosines of position pos, from a

@@ -119,3 +119,45 @@ func quantRowAVX512() {
 	VZEROUPPER()
 	RET()
 }
+
+// sumInt8VNNI generates Σq of a token's activations, which every I2_S
+// store subtracts: VPDPBUSD of bytes of 1 with the signed bytes adds four
+// of them into each dword, exactly.
+func sumInt8VNNI() {
+	TEXT("sumInt8VNNI", NOSPLIT, "func(q *int8, n int) int32")
+	Pragma("noescape")
+	Doc(`sumInt8VNNI returns, for n a positive multiple of 64,
+//
+//	var s int32
+//	for i := 0; i < n; i++ {
+//		s += int32(q[i])
+//	}`)
+	q := Load(Param("q"), GP64())
+	n := Load(Param("n"), GP64())
+	SHRQ(U8(6), n)
+	ones, acc := ZMM(), ZMM()
+	one := GP32()
+	MOVL(U32(0x01010101), one)
+	VPBROADCASTD(one, ones)
+	VPXORD(acc, acc, acc)
+	Label("loop")
+	vpdpbusd(Mem{Base: q}, ones, acc)
+	ADDQ(U8(64), q)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	y, x := YMM(), XMM()
+	VEXTRACTI64X4(U8(1), acc, y)
+	VPADDD(acc.AsY(), y, y)
+	VEXTRACTI128(U8(1), y, x)
+	VPADDD(y.AsX(), x, x)
+	t := XMM()
+	VPSHUFD(U8(0x4e), x, t)
+	VPADDD(t, x, x)
+	VPSHUFD(U8(0xb1), x, t)
+	VPADDD(t, x, x)
+	r := GP32()
+	VMOVD(x, r)
+	Store(r, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}

@@ -32,6 +32,7 @@ func main() {
 		i2sAVX2(t)
 	}
 	absMaxAVX2()
+	sumInt8VNNI()
 	quantRowAVX2()
 	quantRowAVX512()
 	denseAVX2("denseF16AVX2x2", "F16", 64)
