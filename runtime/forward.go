@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/bitnet-go/bitnet/kernels"
 )
@@ -33,6 +34,8 @@ type state struct {
 	attnScale    float32
 	rope         []float32 // sines and cosines of positions [0, len/RopeDim), see ropeAngles
 	attnFn       func(chunk, lo, hi int)
+	attnNext     atomic.Int64 // the next attention unit to claim
+	attnUnits    int          // attention units of the batch
 	ropeFn       func(lo, hi int)
 	norm         normArgs
 	normFn       func(lo, hi int)
@@ -42,7 +45,7 @@ type state struct {
 func newState(m *Model, c *Cache) *state {
 	s := &state{m: m, cfg: &m.cfg, pool: m.pool, cache: c}
 	s.attnScale = float32(1 / math.Sqrt(float64(m.cfg.HeadDim)))
-	s.attnFn = s.attendRange
+	s.attnFn = s.attendClaimed
 	s.ropeFn = s.ropeRange
 	s.normFn = s.normRange
 	return s
@@ -207,7 +210,9 @@ func (s *state) attention(a *attention, il int, subNorm []float32) {
 		s.ropeAngles(s.pos[i]) // grow the table here: ropeRange runs on several threads
 	}
 	s.pool.Run(s.n, s.ropeFn)
-	s.pool.RunChunks(s.n*c.Heads, s.attnFn)
+	s.attnUnits = s.n * c.Heads
+	s.attnNext.Store(0)
+	s.pool.RunChunks(s.pool.Threads(), s.attnFn)
 	if subNorm != nil {
 		s.normRows(s.att, s.att, subNorm, qd)
 	}
@@ -251,6 +256,21 @@ func (s *state) ropeAngles(pos int) (sin, cos []float32) {
 	}
 	row := s.rope[pos*rd : (pos+1)*rd]
 	return row[:rd/2], row[rd/2:]
+}
+
+// attendClaimed runs attention units on thread chunk, claiming a few at a
+// time until none is left: a batch mixes decoding tokens, whose attention
+// reads the whole sequence, with prompt tokens early in theirs, so a
+// static split of the units would leave one thread waiting on the other.
+func (s *state) attendClaimed(chunk, _, _ int) {
+	grain := int64(max(1, (s.cfg.Heads+3)/4))
+	for {
+		lo := s.attnNext.Add(grain) - grain
+		if lo >= int64(s.attnUnits) {
+			return
+		}
+		s.attendRange(chunk, int(lo), min(int(lo+grain), s.attnUnits))
+	}
 }
 
 // attendRange computes the attention of units [lo, hi) of the batch, unit
