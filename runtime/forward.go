@@ -37,6 +37,9 @@ type state struct {
 	attnNext     atomic.Int64 // the next attention unit to claim
 	attnUnits    int          // attention units of the batch
 	ropeFn       func(lo, hi int)
+	act          gateFunc // the feed-forward activation being run by gateFn
+	gateFn       func(lo, hi int)
+	addFn        func(lo, hi int)
 	norm         normArgs
 	normFn       func(lo, hi int)
 	layerHook    func(layer int, hidden []float32) // see Session.SetLayerHook
@@ -47,6 +50,8 @@ func newState(m *Model, c *Cache) *state {
 	s.attnScale = float32(1 / math.Sqrt(float64(m.cfg.HeadDim)))
 	s.attnFn = s.attendClaimed
 	s.ropeFn = s.ropeRange
+	s.gateFn = s.gateRange
+	s.addFn = s.addRange
 	s.normFn = s.normRange
 	return s
 }
@@ -217,7 +222,7 @@ func (s *state) attention(a *attention, il int, subNorm []float32) {
 		s.normRows(s.att, s.att, subNorm, qd)
 	}
 	s.project(s.att, s.n, qd, a.oG, s.bind(s.o))
-	kernels.Add(s.x[:s.n*d], s.o[:s.n*d])
+	s.pool.Run(s.n, s.addFn)
 }
 
 // ropeRange rotates the queries and keys of tokens [lo, hi) of the batch
@@ -256,6 +261,18 @@ func (s *state) ropeAngles(pos int) (sin, cos []float32) {
 	}
 	row := s.rope[pos*rd : (pos+1)*rd]
 	return row[:rd/2], row[rd/2:]
+}
+
+// gateRange applies s.act to the feed-forward rows of tokens [lo, hi).
+func (s *state) gateRange(lo, hi int) {
+	ff := s.cfg.FFN
+	s.act(s.gate[lo*ff:hi*ff], s.gate[lo*ff:hi*ff], s.up[lo*ff:hi*ff])
+}
+
+// addRange adds the projection output of tokens [lo, hi) to the residual.
+func (s *state) addRange(lo, hi int) {
+	d := s.cfg.Embedding
+	kernels.Add(s.x[lo*d:hi*d], s.o[lo*d:hi*d])
 }
 
 // attendClaimed runs attention units on thread chunk, claiming a few at a
@@ -298,10 +315,12 @@ func (s *state) feedForward(f *feedForward, act gateFunc, subNorm []float32) {
 	d, ff := c.Embedding, c.FFN
 	s.normRows(s.h, s.x, f.norm, d)
 	s.project(s.h, s.n, d, f.gateUp, s.bind(s.gate, s.up))
-	act(s.gate[:s.n*ff], s.gate[:s.n*ff], s.up[:s.n*ff])
+	s.act = act
+	s.pool.Run(s.n, s.gateFn)
+	s.act = nil
 	if subNorm != nil {
 		s.normRows(s.gate, s.gate, subNorm, ff)
 	}
 	s.project(s.gate, s.n, ff, f.downG, s.bind(s.o))
-	kernels.Add(s.x[:s.n*d], s.o[:s.n*d])
+	s.pool.Run(s.n, s.addFn)
 }
