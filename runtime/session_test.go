@@ -128,6 +128,41 @@ func TestCacheGrowth(t *testing.T) {
 	}
 }
 
+// TestCacheSpareReuse: a freed sequence's memory (40 positions full of its
+// keys) passes to a new sequence in another slot, which must see none of
+// it: its logits are those of a fresh session.
+func TestCacheSpareReuse(t *testing.T) {
+	m := loadTiny(t, defaultTiny("llama"), Options{Threads: 2})
+	long := make([]int32, 40)
+	for i := range long {
+		long[i] = int32(i*5%50 + 1)
+	}
+	short := []int32{9, 8, 7, 6, 5}
+	want := promptLogits(t, m, short)
+	s := m.NewSession(2)
+	a, _ := s.NewSequence()
+	if err := a.Prompt(long); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if len(s.Cache().spare) != 1 || s.Cache().spare[0].capN != len(long) {
+		t.Fatalf("spares after Close: %+v", s.Cache().spare)
+	}
+	b, _ := s.NewSequence() // a's slot, left empty
+	c, _ := s.NewSequence() // the other slot; its prompt takes a's memory
+	if err := c.Prompt(short); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Cache().spare) != 0 {
+		t.Errorf("the spare was not taken")
+	}
+	v := m.Config().Vocab
+	if !slices.Equal(c.Logits(), want[4*v:5*v]) {
+		t.Error("a sequence on reused memory gives different logits")
+	}
+	_ = b
+}
+
 // TestSequenceLifecycle covers Decode of several Sequences, Truncate and
 // slot reuse.
 func TestSequenceLifecycle(t *testing.T) {
