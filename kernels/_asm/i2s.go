@@ -76,21 +76,38 @@ func (a i2sKernelArgs) prefetch() {
 
 // i2sVNNI generates i2sDotVNNI4x<T> for T = 2..4 (i2sVNNIDecode makes the
 // T = 1 kernel): 4 rows against T tokens with AVX-512 VNNI. Each 32-byte
-// block is broadcast to both halves of a zmm; one variable word shift by (6 | 4) and a mask give the codes of groups 0 and 1,
-// which line up with the 64 activations q[128b:128b+64] in their natural
-// order; (2 | 0) gives groups 2 and 3 against q[128b+64:128b+128]. The
-// unpacked block is used for all T tokens.
-func i2sVNNI(T int) {
-	TEXT(fmt.Sprintf("i2sDotVNNI4x%d", T), NOSPLIT, i2sSignature)
+// block is broadcast to both halves of a zmm; one variable word shift by
+// (6 | 4) and a mask give the codes of groups 0 and 1, which line up with
+// the 64 activations q[128b:128b+64] in their natural order; (2 | 0) gives
+// groups 2 and 3 against q[128b+64:128b+128]. The unpacked block is used
+// for all T tokens.
+//
+// With unpacked, it generates i2sDotVNNIU4x4 instead, which loads the codes
+// i2sUnpackVNNI made (w points at them; row r's block b at
+// w[128*(r*nb+b):], so rows are as many bytes apart as tokens).
+func i2sVNNI(T int, unpacked bool) {
+	name := fmt.Sprintf("i2sDotVNNI4x%d", T)
+	doc := fmt.Sprintf("%s computes, with AVX-512 VNNI and T = %d:", name, T) + i2sDoc
+	if unpacked {
+		name = fmt.Sprintf("i2sDotVNNIU4x%d", T)
+		doc = fmt.Sprintf(`%s computes, with AVX-512 VNNI, what i2sDotVNNI4x%d computes on
+// the packed rows, from the codes i2sUnpackVNNI made of them.`, name, T)
+	}
+	TEXT(name, NOSPLIT, i2sSignature)
 	Pragma("noescape")
-	Doc(fmt.Sprintf("i2sDotVNNI4x%d computes, with AVX-512 VNNI and T = %d:", T, T) + i2sDoc)
+	Doc(doc)
 	a := i2sArgs()
 	w, q, nb, rs, rs3, ts := a.w, a.q, a.nb, a.rs, a.rs3, a.ts
 	ts3 := times3(ts)
-	s01, s23, m3 := ZMM(), ZMM(), ZMM()
-	VMOVDQU64(srlv01, s01)
-	VMOVDQU64(srlv23, s23)
-	VBROADCASTI64X4(mask03, m3)
+	var s01, s23, m3 VecVirtual
+	if unpacked {
+		rs, rs3 = ts, ts3
+	} else {
+		s01, s23, m3 = ZMM(), ZMM(), ZMM()
+		VMOVDQU64(srlv01, s01)
+		VMOVDQU64(srlv23, s23)
+		VBROADCASTI64X4(mask03, m3)
+	}
 	var acc [4][4]VecVirtual
 	for r := 0; r < 4; r++ {
 		for t := 0; t < T; t++ {
@@ -100,7 +117,9 @@ func i2sVNNI(T int) {
 	}
 
 	Label("block")
-	a.prefetch()
+	if !unpacked {
+		a.prefetch()
+	}
 	Comment("act[t] = the 128 activations of token t for this block, as two zmm")
 	var act [4][2]VecVirtual
 	for t := 0; t < T; t++ {
@@ -111,18 +130,28 @@ func i2sVNNI(T int) {
 	}
 	for r := 0; r < 4; r++ {
 		Commentf("row %d: c01 = codes of groups 0|1, c23 = groups 2|3", r)
-		b, c01, c23 := ZMM(), ZMM(), ZMM()
-		VBROADCASTI64X4(strided(w, rs, rs3, r, 0), b)
-		VPSRLVW(s01, b, c01)
-		VPANDD(m3, c01, c01)
-		VPSRLVW(s23, b, c23)
-		VPANDD(m3, c23, c23)
+		c01, c23 := ZMM(), ZMM()
+		if unpacked {
+			VMOVDQU64(strided(w, rs, rs3, r, 0), c01)
+			VMOVDQU64(strided(w, rs, rs3, r, 64), c23)
+		} else {
+			b := ZMM()
+			VBROADCASTI64X4(strided(w, rs, rs3, r, 0), b)
+			VPSRLVW(s01, b, c01)
+			VPANDD(m3, c01, c01)
+			VPSRLVW(s23, b, c23)
+			VPANDD(m3, c23, c23)
+		}
 		for t := 0; t < T; t++ {
 			vpdpbusd(act[t][0], c01, acc[r][t])
 			vpdpbusd(act[t][1], c23, acc[r][t])
 		}
 	}
-	ADDQ(U8(blockBytes), w)
+	if unpacked {
+		ADDQ(U32(blockCodes), w)
+	} else {
+		ADDQ(U8(blockBytes), w)
+	}
 	ADDQ(U32(blockCodes), q)
 	DECQ(nb)
 	JNZ(LabelRef("block"))
@@ -245,64 +274,6 @@ func i2sUnpackVNNI() {
 	ADDQ(U32(4*blockBytes), dst)
 	DECQ(n)
 	JNZ(LabelRef("block"))
-	VZEROUPPER()
-	RET()
-}
-
-// i2sVNNIUnpacked generates i2sDotVNNIU4x4: i2sDotVNNI4x4 on rows that
-// i2sUnpackVNNI has unpacked (w points at its output; row r's block b at
-// w[128*(r*nb+b):]).
-func i2sVNNIUnpacked() {
-	const T = 4
-	TEXT("i2sDotVNNIU4x4", NOSPLIT, i2sSignature)
-	Pragma("noescape")
-	Doc(`i2sDotVNNIU4x4 computes, with AVX-512 VNNI, what i2sDotVNNI4x4 computes on
-// the packed rows, from the codes i2sUnpackVNNI made of them.`)
-	w := Load(Param("w"), GP64())
-	q := Load(Param("q"), GP64())
-	nb := Load(Param("nb"), GP64())
-	Comment("ts = bytes per token = bytes per unpacked row")
-	ts := GP64()
-	MOVQ(nb, ts)
-	SHLQ(U8(7), ts)
-	ts3 := times3(ts)
-	var acc [4][T]VecVirtual
-	for r := 0; r < 4; r++ {
-		for t := 0; t < T; t++ {
-			acc[r][t] = ZMM()
-			VPXORD(acc[r][t], acc[r][t], acc[r][t])
-		}
-	}
-	Label("block")
-	var act [T][2]VecVirtual
-	for t := 0; t < T; t++ {
-		for h := 0; h < 2; h++ {
-			act[t][h] = ZMM()
-			VMOVDQU64(strided(q, ts, ts3, t, 64*h), act[t][h])
-		}
-	}
-	for r := 0; r < 4; r++ {
-		Commentf("row %d: codes of groups 0|1, 2|3", r)
-		c01, c23 := ZMM(), ZMM()
-		VMOVDQU64(strided(w, ts, ts3, r, 0), c01)
-		VMOVDQU64(strided(w, ts, ts3, r, 64), c23)
-		for t := 0; t < T; t++ {
-			vpdpbusd(act[t][0], c01, acc[r][t])
-			vpdpbusd(act[t][1], c23, acc[r][t])
-		}
-	}
-	ADDQ(U32(blockCodes), w)
-	ADDQ(U32(blockCodes), q)
-	DECQ(nb)
-	JNZ(LabelRef("block"))
-
-	var srcs [16]VecVirtual
-	for t := 0; t < T; t++ {
-		for r := 0; r < 4; r++ {
-			srcs[4*t+r] = acc[r][t]
-		}
-	}
-	i2sStoreSums(reduceLanes(srcs[:], ZMM), T, ZMM)
 	VZEROUPPER()
 	RET()
 }

@@ -24,10 +24,10 @@ func main() {
 	q6kAVX2Consts()
 	i2sVNNIDecode()
 	for t := 2; t <= 4; t++ {
-		i2sVNNI(t)
+		i2sVNNI(t, false)
 	}
 	i2sUnpackVNNI()
-	i2sVNNIUnpacked()
+	i2sVNNI(4, true)
 	for t := 1; t <= 2; t++ {
 		i2sAVX2(t)
 	}
