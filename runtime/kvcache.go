@@ -25,8 +25,7 @@ var ErrContextFull = errors.New("context is full")
 type Cache struct {
 	layers, kvHeads, headDim, ctx int
 	slots                         []cacheSlot
-	pending                       []int       // per slot: positions reserved by the current batch
-	spare                         []cacheSlot // memory of freed sequences for the next ones, at most one per slot
+	pending                       []int // per slot: positions reserved by the current batch
 }
 
 // cacheSlot holds one sequence. Its layers are head-major,
@@ -72,36 +71,14 @@ func (c *Cache) Truncate(seq, n int) error {
 	return nil
 }
 
-// Free empties sequence seq and releases its memory to the next sequence
-// that starts: a server's slots serve one request after another, and
-// allocating (zeroing) and regrowing every request's cache from 16
-// positions cost more than a percent of a busy server's time. The memory
-// kept is at most what the slots held at once.
+// Free empties sequence seq. The slot keeps its memory for the next
+// sequence it holds: a server's slots serve one request after another, and
+// zeroing and regrowing every request's cache from 16 positions cost more
+// than a percent of a busy server's time. What stays allocated is at most
+// what each slot once held.
 func (c *Cache) Free(seq int) {
-	if seq < 0 || seq >= len(c.slots) {
-		return
-	}
-	if sl := c.slots[seq]; sl.k != nil {
-		c.keepSpare(cacheSlot{capN: sl.capN, k: sl.k, v: sl.v})
-	}
-	c.slots[seq] = cacheSlot{}
-}
-
-// keepSpare adds freed memory to the spares, keeping at most one per slot:
-// when full, the smallest spare gives way to a larger one.
-func (c *Cache) keepSpare(sp cacheSlot) {
-	if len(c.spare) < len(c.slots) {
-		c.spare = append(c.spare, sp)
-		return
-	}
-	small := 0
-	for i := range c.spare {
-		if c.spare[i].capN < c.spare[small].capN {
-			small = i
-		}
-	}
-	if sp.capN > c.spare[small].capN {
-		c.spare[small] = sp
+	if seq >= 0 && seq < len(c.slots) {
+		c.slots[seq].n = 0
 	}
 }
 
@@ -143,23 +120,6 @@ func (c *Cache) grow(s, n int) {
 	sl := &c.slots[s]
 	if n <= sl.capN {
 		return
-	}
-	if sl.k == nil {
-		// A new sequence takes the largest spare memory that holds n.
-		best := -1
-		for i, sp := range c.spare {
-			if sp.capN >= n && (best < 0 || sp.capN > c.spare[best].capN) {
-				best = i
-			}
-		}
-		if best >= 0 {
-			sp := c.spare[best]
-			c.spare[best] = c.spare[len(c.spare)-1]
-			c.spare[len(c.spare)-1] = cacheSlot{}
-			c.spare = c.spare[:len(c.spare)-1]
-			sl.capN, sl.k, sl.v = sp.capN, sp.k, sp.v
-			return
-		}
 	}
 	capN := max(sl.capN*2, n, 16)
 	capN = min(capN, c.ctx)
