@@ -36,15 +36,14 @@ func AttentionHeads(out, q, kCache, vCache []float32, nPos, nHeads, nKV, headDim
 	}
 }
 
-// attnScores sets sc[p] = dot(q, k[p*stride:]) * scale, the dot product
-// that of dotRowsF32, rounded, then scaled.
+// attnScores sets sc[p] = dot(q, k[p*stride:]) * scale: the dot product of
+// dotRowsF32, rounded, then scaled.
 func attnScores(sc, k []float32, stride int, q []float32, scale float32) {
-	n := scoresVector(sc, k, stride, q, scale)
-	if n == len(sc) {
+	if scoresVector(sc, k, stride, q, scale) {
 		return
 	}
-	dotRowsF32(sc[n:], k[n*stride:], stride, q, len(sc)-n)
-	for p := n; p < len(sc); p++ {
+	dotRowsF32(sc, k, stride, q, len(sc))
+	for p := range sc {
 		sc[p] *= scale
 	}
 }

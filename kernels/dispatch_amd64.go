@@ -157,11 +157,11 @@ func denseDot4(typ DType, t int, w *byte, stride int, x *float32, xs, ng int, ou
 	}
 }
 
-// denseRows runs the assembly when K is a multiple of 32: with AVX-512,
-// groups of 4 rows against pairs of tokens (each row converted once per
-// pair), F16 rows one at a time against 8 tokens first, and for one token
-// all F16 rows in one sequential pass; with AVX2, pairs of rows one token at a time. Leftover rows take
-// the 2-row kernel or the reference.
+// denseRows runs the assembly when K is a multiple of 32. With AVX-512:
+// for one F16 token, all rows in one sequential pass; otherwise groups of
+// 4 rows, F16 rows one at a time against 8 tokens first, then pairs of
+// tokens (each row converted once per pair). With AVX2, pairs of rows one
+// token at a time. Leftover rows take the 2-row kernel or the reference.
 func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int) {
 	if w.Type == DQ6_K {
 		q6KRows(out, w, a, n, m0, m1)
@@ -272,12 +272,12 @@ func dotRowsF32(out, rows []float32, stride int, x []float32, n int) {
 
 // scoresVector computes the attention scores with the AVX-512 kernel when
 // there are at least 8 positions and the head size is a multiple of 32, and
-// returns how many it did (all or none). Positions are independent, so the
-// last partial block is the block of the last 8 positions, recomputed.
-func scoresVector(sc, k []float32, stride int, q []float32, scale float32) int {
+// reports whether it did. Positions are independent, so the last partial
+// block is the block of the last 8 positions, recomputed.
+func scoresVector(sc, k []float32, stride int, q []float32, scale float32) bool {
 	hd, n := len(q), len(sc)
 	if !useVNNI || hd%denseLane != 0 || hd == 0 || n < 8 {
-		return 0
+		return false
 	}
 	_ = k[(n-1)*stride+hd-1]
 	nb := n / 8
@@ -287,7 +287,7 @@ func scoresVector(sc, k []float32, stride int, q []float32, scale float32) int {
 		scoresF32AVX512(&last[0], &k[(n-8)*stride], 4*stride, &q[0], hd/denseLane, 1, scale)
 		copy(sc[8*nb:], last[8-tail:])
 	}
-	return n
+	return true
 }
 
 // weightedSum runs the AVX2 kernel when the head size is a multiple of 32.

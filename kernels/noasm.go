@@ -29,6 +29,6 @@ func weightedSum(o, v []float32, stride int, w []float32) { weightedSumGeneric(o
 
 func expSubVector(x []float32, m float32) int { return 0 }
 
-func scoresVector(_, _ []float32, _ int, _ []float32, _ float32) int { return 0 }
+func scoresVector(_, _ []float32, _ int, _ []float32, _ float32) bool { return false }
 
 func sumInt8(q []int8) int32 { return sumInt8Generic(q) }

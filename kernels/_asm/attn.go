@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -15,7 +16,8 @@ import (
 // takes the FMA latency per position whatever its width: the AVX-512 kernel
 // covers 64 columns (four zmm) per pass, the AVX2 one 32 (four ymm).
 func weightedSum(name string, vec func() VecVirtual) {
-	lanes := int(vec().Size()) / 4
+	a := vec() // w[p] in every lane
+	lanes := int(a.Size()) / 4
 	cols := 4 * lanes
 	TEXT(name, NOSPLIT, "func(o *float32, v *float32, stride int, w *float32, nPos int, hd int)")
 	Pragma("noescape")
@@ -33,7 +35,7 @@ func weightedSum(name string, vec func() VecVirtual) {
 	v := Load(Param("v"), GP64())
 	stride := Load(Param("stride"), GP64())
 	hd := Load(Param("hd"), GP64())
-	SHRQ(U8(bits(cols)), hd)
+	SHRQ(U8(bits.TrailingZeros(uint(cols))), hd)
 	Label("columns")
 	wp := Load(Param("w"), GP64())
 	n := Load(Param("nPos"), GP64())
@@ -45,7 +47,6 @@ func weightedSum(name string, vec func() VecVirtual) {
 		VXORPS(acc[l], acc[l], acc[l])
 	}
 	Label("position")
-	a := vec()
 	VBROADCASTSS(Mem{Base: wp}, a)
 	for l := range acc {
 		VFMADD231PS(Mem{Base: row, Disp: 4 * lanes * l}, a, acc[l])
@@ -63,16 +64,6 @@ func weightedSum(name string, vec func() VecVirtual) {
 	JNZ(LabelRef("columns"))
 	VZEROUPPER()
 	RET()
-}
-
-// bits is log2 of a power of two.
-func bits(n int) int {
-	b := 0
-	for n > 1 {
-		n >>= 1
-		b++
-	}
-	return b
 }
 
 // siluMulAVX2 generates dst = silu(gate)*up for n a multiple of 8 with the

@@ -231,15 +231,17 @@ const denseRowDoc = `
 // with each product fused into its lane (fma32: one rounding), exactly as
 // denseRowsGeneric, and weight() the exact dequantization of Dense.Row.`
 
-// denseRowAVX512 generates a 1-row, T-token dense dot product with AVX-512
-// for batches: the row's group is converted once for all T tokens, whose
-// activations are memory operands of the FMAs. With T = 8 the conversions
-// are a sixth of the work, against half in the 4-row, 2-token kernel,
-// whose 16 accumulators leave no room for more tokens.
-func denseRowAVX512(name, typ string, groupBytes, T int) {
+// denseRowF16AVX512 generates a 1-row, T-token F16 dot product with
+// AVX-512 for batches: the row's group is converted once for all T tokens,
+// whose activations are memory operands of the FMAs. With T = 8 the
+// conversions are a sixth of the work, against half in the 4-row, 2-token
+// kernel, whose 16 accumulators leave no room for more tokens.
+func denseRowF16AVX512(T int) {
+	const groupBytes = 64 // 32 halves
+	name := fmt.Sprintf("denseF16AVX512x1x%d", T)
 	TEXT(name, NOSPLIT, "func(w *byte, x *float32, xs int, ng int, out *[8]float32)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes, for one %s row and T = %d tokens xs floats apart:", name, typ, T) + denseRowDoc)
+	Doc(fmt.Sprintf("%s computes, for one F16 row and T = %d tokens xs floats apart:", name, T) + denseRowDoc)
 	w := Load(Param("w"), GP64())
 	x := Load(Param("x"), GP64())
 	xs := Load(Param("xs"), GP64())
@@ -260,12 +262,7 @@ func denseRowAVX512(name, typ string, groupBytes, T int) {
 	PREFETCHT1(Mem{Base: w, Disp: 4096})
 	for h := 0; h < 2; h++ {
 		wv := ZMM()
-		switch typ {
-		case "F16":
-			VCVTPH2PS(Mem{Base: w, Disp: 32 * h}, wv)
-		case "F32":
-			VMOVUPS(Mem{Base: w, Disp: 64 * h}, wv)
-		}
+		VCVTPH2PS(Mem{Base: w, Disp: 32 * h}, wv)
 		for t := 0; t < T; t++ {
 			base := x
 			if t >= 4 {

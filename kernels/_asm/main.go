@@ -46,7 +46,7 @@ func main() {
 		denseAVX512(fmt.Sprintf("denseF32AVX512x4x%d", t), "F32", 128, t)
 		denseAVX512(fmt.Sprintf("denseBF16AVX512x4x%d", t), "BF16", 64, t)
 	}
-	denseRowAVX512("denseF16AVX512x1x8", "F16", 64, 8)
+	denseRowF16AVX512(8)
 	denseRowsF16AVX512()
 	weightedSum("weightedSumF32AVX2", YMM)
 	weightedSum("weightedSumF32AVX512", ZMM)
