@@ -182,15 +182,7 @@ func parseSPPiece(b []byte) (SPPiece, error) {
 }
 
 func (m *SPModel) parseTrainerSpec(b []byte) error {
-	r := &pbReader{b: b}
-	for !r.done() {
-		field, wt, val, _, err := r.next()
-		if err != nil {
-			return err
-		}
-		if wt != wireVarint {
-			continue
-		}
+	return eachVarint(b, func(field int, val uint64) {
 		switch field {
 		case 3:
 			m.ModelType = int32(val)
@@ -205,20 +197,11 @@ func (m *SPModel) parseTrainerSpec(b []byte) error {
 		case 43:
 			m.PadID = int32(int64(val))
 		}
-	}
-	return nil
+	})
 }
 
 func (m *SPModel) parseNormalizerSpec(b []byte) error {
-	r := &pbReader{b: b}
-	for !r.done() {
-		field, wt, val, _, err := r.next()
-		if err != nil {
-			return err
-		}
-		if wt != wireVarint {
-			continue
-		}
+	return eachVarint(b, func(field int, val uint64) {
 		switch field {
 		case 3:
 			m.AddDummyPrefix = val != 0
@@ -226,6 +209,22 @@ func (m *SPModel) parseNormalizerSpec(b []byte) error {
 			m.RemoveExtraWhitespaces = val != 0
 		case 5:
 			m.EscapeWhitespaces = val != 0
+		}
+	})
+}
+
+// eachVarint calls fn with every varint field of the message b, skipping
+// fields of other wire types: the trainer and normalizer specs need only
+// their numbers and flags.
+func eachVarint(b []byte, fn func(field int, val uint64)) error {
+	r := &pbReader{b: b}
+	for !r.done() {
+		field, wt, val, _, err := r.next()
+		if err != nil {
+			return err
+		}
+		if wt == wireVarint {
+			fn(field, val)
 		}
 	}
 	return nil
