@@ -66,90 +66,54 @@ var llama3 = Template{
 // falcon3 is Falcon 3's format: <|role|>\n{content}\n per turn. The model
 // ends its replies with its EOS token.
 var falcon3 = Template{
-	name:  "falcon3",
-	stops: []string{"<|user|>"},
-	render: func(b *strings.Builder, msgs []Message, addAssistant bool) {
-		for _, m := range msgs {
-			b.WriteString("<|")
-			b.WriteString(m.Role)
-			b.WriteString("|>\n")
-			b.WriteString(m.Content)
-			b.WriteString("\n")
-		}
-		if addAssistant {
-			b.WriteString("<|assistant|>\n")
-		}
-	},
+	name:   "falcon3",
+	stops:  []string{"<|user|>"},
+	render: turns("<|", "|>\n", "\n", "<|assistant|>\n"),
 }
 
 // falconE is bitnet.cpp's "falcon_e" format ({role}{content}\n per turn).
 // libllama never detects it from a template text, so it is chosen by name.
 var falconE = Template{
-	name: "falcon_e",
-	render: func(b *strings.Builder, msgs []Message, addAssistant bool) {
-		for _, m := range msgs {
-			b.WriteString(m.Role)
-			b.WriteString(m.Content)
-			b.WriteString("\n")
-		}
-		if addAssistant {
-			b.WriteString("assistant\n")
-		}
-	},
+	name:   "falcon_e",
+	render: turns("", "", "\n", "assistant\n"),
 }
 
 // phi3 is Phi 3's format: <|role|>\n{content}<|end|>\n per turn.
 var phi3 = Template{
-	name:  "phi3",
-	stops: []string{"<|end|>"},
-	render: func(b *strings.Builder, msgs []Message, addAssistant bool) {
-		for _, m := range msgs {
-			b.WriteString("<|")
-			b.WriteString(m.Role)
-			b.WriteString("|>\n")
-			b.WriteString(m.Content)
-			b.WriteString("<|end|>\n")
-		}
-		if addAssistant {
-			b.WriteString("<|assistant|>\n")
-		}
-	},
+	name:   "phi3",
+	stops:  []string{"<|end|>"},
+	render: turns("<|", "|>\n", "<|end|>\n", "<|assistant|>\n"),
 }
 
 // zephyr is Zephyr's format: <|role|>\n{content}<|endoftext|>\n per turn.
 var zephyr = Template{
-	name:  "zephyr",
-	stops: []string{"<|endoftext|>"},
-	render: func(b *strings.Builder, msgs []Message, addAssistant bool) {
-		for _, m := range msgs {
-			b.WriteString("<|")
-			b.WriteString(m.Role)
-			b.WriteString("|>\n")
-			b.WriteString(m.Content)
-			b.WriteString("<|endoftext|>\n")
-		}
-		if addAssistant {
-			b.WriteString("<|assistant|>\n")
-		}
-	},
+	name:   "zephyr",
+	stops:  []string{"<|endoftext|>"},
+	render: turns("<|", "|>\n", "<|endoftext|>\n", "<|assistant|>\n"),
 }
 
 // chatML is the fallback: <|im_start|>{role}\n{content}<|im_end|>\n.
 var chatML = Template{
-	name:  "chatml",
-	stops: []string{"<|im_end|>"},
-	render: func(b *strings.Builder, msgs []Message, addAssistant bool) {
+	name:   "chatml",
+	stops:  []string{"<|im_end|>"},
+	render: turns("<|im_start|>", "\n", "<|im_end|>\n", "<|im_start|>assistant\n"),
+}
+
+// turns renders each message as open+role+mid+content+end and, when a
+// reply is asked for, then assistant: the shape most chat formats share.
+func turns(open, mid, end, assistant string) func(*strings.Builder, []Message, bool) {
+	return func(b *strings.Builder, msgs []Message, addAssistant bool) {
 		for _, m := range msgs {
-			b.WriteString("<|im_start|>")
+			b.WriteString(open)
 			b.WriteString(m.Role)
-			b.WriteString("\n")
+			b.WriteString(mid)
 			b.WriteString(m.Content)
-			b.WriteString("<|im_end|>\n")
+			b.WriteString(end)
 		}
 		if addAssistant {
-			b.WriteString("<|im_start|>assistant\n")
+			b.WriteString(assistant)
 		}
-	},
+	}
 }
 
 func capitalize(s string) string {
