@@ -780,76 +780,164 @@ TEXT ·i2sDotVNNI4x1(SB), NOSPLIT, $0-60
 	VPXORD    Z9, Z9, Z9
 
 	// the rows are contiguous: w runs over all four
-	// row 0: c01 = 64·group 0 | 16·group 1, c23 = 4·group 2 | group 3
-	MOVQ DX, BX
-	MOVQ CX, SI
-
-row0:
-	PREFETCHT1      8192(AX)
-	VMOVDQU64       (SI), Z10
-	VMOVDQU64       64(SI), Z11
+	// row 0: an odd block first, then pairs into a second pair of accumulators
+	MOVQ            DX, BX
+	MOVQ            CX, SI
+	VPXORD          Z10, Z10, Z10
+	VPXORD          Z11, Z11, Z11
+	SHRQ            $0x01, BX
+	JCC             pairs0
 	VBROADCASTI64X4 (AX), Z12
 	VPANDD          Z0, Z12, Z13
 	VPANDD          Z1, Z12, Z12
-	VPDPBUSD        Z10, Z13, Z2
-	VPDPBUSD        Z11, Z12, Z3
+	VPDPBUSD        (SI), Z13, Z2
+	VPDPBUSD        64(SI), Z12, Z3
 	ADDQ            $0x20, AX
 	ADDQ            $0x00000080, SI
-	DECQ            BX
-	JNZ             row0
 
-	// row 1: c01 = 64·group 0 | 16·group 1, c23 = 4·group 2 | group 3
-	MOVQ DX, BX
-	MOVQ CX, SI
+pairs0:
+	TESTQ BX, BX
+	JZ    done0
 
-row1:
+pairs0loop:
 	PREFETCHT1      8192(AX)
-	VMOVDQU64       (SI), Z10
-	VMOVDQU64       64(SI), Z11
 	VBROADCASTI64X4 (AX), Z12
 	VPANDD          Z0, Z12, Z13
 	VPANDD          Z1, Z12, Z12
-	VPDPBUSD        Z10, Z13, Z4
-	VPDPBUSD        Z11, Z12, Z5
+	VPDPBUSD        (SI), Z13, Z2
+	VPDPBUSD        64(SI), Z12, Z3
+	VBROADCASTI64X4 32(AX), Z12
+	VPANDD          Z0, Z12, Z13
+	VPANDD          Z1, Z12, Z12
+	VPDPBUSD        128(SI), Z13, Z10
+	VPDPBUSD        192(SI), Z12, Z11
+	ADDQ            $0x40, AX
+	ADDQ            $0x00000100, SI
+	DECQ            BX
+	JNZ             pairs0loop
+
+done0:
+	VPADDD Z10, Z2, Z2
+	VPADDD Z11, Z3, Z3
+
+	// row 1: an odd block first, then pairs into a second pair of accumulators
+	MOVQ            DX, BX
+	MOVQ            CX, SI
+	VPXORD          Z14, Z14, Z14
+	VPXORD          Z15, Z15, Z15
+	SHRQ            $0x01, BX
+	JCC             pairs1
+	VBROADCASTI64X4 (AX), Z10
+	VPANDD          Z0, Z10, Z11
+	VPANDD          Z1, Z10, Z10
+	VPDPBUSD        (SI), Z11, Z4
+	VPDPBUSD        64(SI), Z10, Z5
 	ADDQ            $0x20, AX
 	ADDQ            $0x00000080, SI
-	DECQ            BX
-	JNZ             row1
 
-	// row 2: c01 = 64·group 0 | 16·group 1, c23 = 4·group 2 | group 3
-	MOVQ DX, BX
-	MOVQ CX, SI
+pairs1:
+	TESTQ BX, BX
+	JZ    done1
 
-row2:
+pairs1loop:
 	PREFETCHT1      8192(AX)
-	VMOVDQU64       (SI), Z10
-	VMOVDQU64       64(SI), Z11
-	VBROADCASTI64X4 (AX), Z12
-	VPANDD          Z0, Z12, Z13
-	VPANDD          Z1, Z12, Z12
-	VPDPBUSD        Z10, Z13, Z6
-	VPDPBUSD        Z11, Z12, Z7
+	VBROADCASTI64X4 (AX), Z10
+	VPANDD          Z0, Z10, Z11
+	VPANDD          Z1, Z10, Z10
+	VPDPBUSD        (SI), Z11, Z4
+	VPDPBUSD        64(SI), Z10, Z5
+	VBROADCASTI64X4 32(AX), Z10
+	VPANDD          Z0, Z10, Z11
+	VPANDD          Z1, Z10, Z10
+	VPDPBUSD        128(SI), Z11, Z14
+	VPDPBUSD        192(SI), Z10, Z15
+	ADDQ            $0x40, AX
+	ADDQ            $0x00000100, SI
+	DECQ            BX
+	JNZ             pairs1loop
+
+done1:
+	VPADDD Z14, Z4, Z4
+	VPADDD Z15, Z5, Z5
+
+	// row 2: an odd block first, then pairs into a second pair of accumulators
+	MOVQ            DX, BX
+	MOVQ            CX, SI
+	VPXORD          Z16, Z16, Z16
+	VPXORD          Z17, Z17, Z17
+	SHRQ            $0x01, BX
+	JCC             pairs2
+	VBROADCASTI64X4 (AX), Z10
+	VPANDD          Z0, Z10, Z11
+	VPANDD          Z1, Z10, Z10
+	VPDPBUSD        (SI), Z11, Z6
+	VPDPBUSD        64(SI), Z10, Z7
 	ADDQ            $0x20, AX
 	ADDQ            $0x00000080, SI
-	DECQ            BX
-	JNZ             row2
 
-	// row 3: c01 = 64·group 0 | 16·group 1, c23 = 4·group 2 | group 3
-	MOVQ CX, CX
+pairs2:
+	TESTQ BX, BX
+	JZ    done2
 
-row3:
+pairs2loop:
 	PREFETCHT1      8192(AX)
-	VMOVDQU64       (CX), Z10
-	VMOVDQU64       64(CX), Z11
-	VBROADCASTI64X4 (AX), Z12
-	VPANDD          Z0, Z12, Z13
-	VPANDD          Z1, Z12, Z12
-	VPDPBUSD        Z10, Z13, Z8
-	VPDPBUSD        Z11, Z12, Z9
+	VBROADCASTI64X4 (AX), Z10
+	VPANDD          Z0, Z10, Z11
+	VPANDD          Z1, Z10, Z10
+	VPDPBUSD        (SI), Z11, Z6
+	VPDPBUSD        64(SI), Z10, Z7
+	VBROADCASTI64X4 32(AX), Z10
+	VPANDD          Z0, Z10, Z11
+	VPANDD          Z1, Z10, Z10
+	VPDPBUSD        128(SI), Z11, Z16
+	VPDPBUSD        192(SI), Z10, Z17
+	ADDQ            $0x40, AX
+	ADDQ            $0x00000100, SI
+	DECQ            BX
+	JNZ             pairs2loop
+
+done2:
+	VPADDD Z16, Z6, Z6
+	VPADDD Z17, Z7, Z7
+
+	// row 3: an odd block first, then pairs into a second pair of accumulators
+	MOVQ            CX, CX
+	VPXORD          Z18, Z18, Z18
+	VPXORD          Z19, Z19, Z19
+	SHRQ            $0x01, DX
+	JCC             pairs3
+	VBROADCASTI64X4 (AX), Z10
+	VPANDD          Z0, Z10, Z11
+	VPANDD          Z1, Z10, Z10
+	VPDPBUSD        (CX), Z11, Z8
+	VPDPBUSD        64(CX), Z10, Z9
 	ADDQ            $0x20, AX
 	ADDQ            $0x00000080, CX
+
+pairs3:
+	TESTQ DX, DX
+	JZ    done3
+
+pairs3loop:
+	PREFETCHT1      8192(AX)
+	VBROADCASTI64X4 (AX), Z10
+	VPANDD          Z0, Z10, Z11
+	VPANDD          Z1, Z10, Z10
+	VPDPBUSD        (CX), Z11, Z8
+	VPDPBUSD        64(CX), Z10, Z9
+	VBROADCASTI64X4 32(AX), Z10
+	VPANDD          Z0, Z10, Z11
+	VPANDD          Z1, Z10, Z10
+	VPDPBUSD        128(CX), Z11, Z18
+	VPDPBUSD        192(CX), Z10, Z19
+	ADDQ            $0x40, AX
+	ADDQ            $0x00000100, CX
 	DECQ            DX
-	JNZ             row3
+	JNZ             pairs3loop
+
+done3:
+	VPADDD Z18, Z8, Z8
+	VPADDD Z19, Z9, Z9
 
 	// divide out the powers of 4 (exact) and add the two halves of each row
 	VMOVDQU64   i2s_sra01<>+0(SB), Z0
@@ -875,12 +963,12 @@ row3:
 	VPUNPCKLQDQ Z1, Z0, Z2
 	VPUNPCKHQDQ Z1, Z0, Z0
 	VPADDD      Z0, Z2, Z2
-	VPXORD      Z14, Z14, Z14
-	VSHUFI32X4  $0x88, Z14, Z2, Z0
-	VSHUFI32X4  $0xdd, Z14, Z2, Z1
+	VPXORD      Z20, Z20, Z20
+	VSHUFI32X4  $0x88, Z20, Z2, Z0
+	VSHUFI32X4  $0xdd, Z20, Z2, Z1
 	VPADDD      Z1, Z0, Z0
-	VSHUFI32X4  $0x88, Z14, Z0, Z1
-	VSHUFI32X4  $0xdd, Z14, Z0, Z0
+	VSHUFI32X4  $0x88, Z20, Z0, Z1
+	VSHUFI32X4  $0xdd, Z20, Z0, Z0
 	VPADDD      Z0, Z1, Z1
 	MOVQ        o+24(FP), AX
 	MOVQ        qs+40(FP), CX

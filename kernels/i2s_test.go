@@ -99,7 +99,7 @@ func i2sCases() []i2sCase {
 		{13, 384, 5, "random"}, {16, 512, 9, "extreme"}, {7, 1024, 4, "zero"},
 		{12, 256, 12, "extreme"}, {16, 72, 3, "random"}, {16, 200, 2, "random"},
 		{32, 540, 7, "extreme"}, {32, 4, 1, "random"}, {33, 640, 17, "random"},
-		{40, 2560, 1, "extreme"}, {2, 8640, 2, "random"}, {8, 384, 8, "random"}, {20, 1024, 11, "zero"},
+		{40, 2560, 1, "extreme"}, {8, 384, 1, "extreme"}, {12, 640, 1, "random"}, {2, 8640, 2, "random"}, {8, 384, 8, "random"}, {20, 1024, 11, "zero"},
 	}
 }
 
