@@ -476,3 +476,56 @@ func siluMulAVX2(dst *float32, gate *float32, up *float32, n int)
 //
 //go:noescape
 func expSubAVX2(x *float32, m float32, n int)
+
+// relu2MulAVX2 computes, for n a multiple of 8,
+//
+//	for i := 0; i < n; i++ {
+//		r := gate[i]
+//		if !(r > 0) {
+//			r = 0
+//		}
+//		dst[i] = float32(r*r) * up[i]
+//	}
+//
+//go:noescape
+func relu2MulAVX2(dst *float32, gate *float32, up *float32, n int)
+
+// addAVX2 computes, for n a multiple of 8,
+//
+//	for i := 0; i < n; i++ {
+//		dst[i] += x[i]
+//	}
+//
+//go:noescape
+func addAVX2(dst *float32, x *float32, n int)
+
+// scaleMulAVX2 computes, for n a multiple of 8,
+//
+//	for i := 0; i < n; i++ {
+//		dst[i] = float32(x[i]*s) * w[i]
+//	}
+//
+//go:noescape
+func scaleMulAVX2(dst *float32, x *float32, w *float32, s float32, n int)
+
+// ropePairsAVX2 computes, for pairs a multiple of 4,
+//
+//	for i := 0; i < pairs; i++ {
+//		a, b := x[2*i], x[2*i+1]
+//		x[2*i] = float32(a*cos[i]) - float32(b*sin[i])
+//		x[2*i+1] = float32(a*sin[i]) + float32(b*cos[i])
+//	}
+//
+//go:noescape
+func ropePairsAVX2(x *float32, sin *float32, cos *float32, pairs int)
+
+// ropeHalvesAVX2 computes, for half a multiple of 8,
+//
+//	for i := 0; i < half; i++ {
+//		a, b := x[i], x[i+half]
+//		x[i] = float32(a*cos[i]) - float32(b*sin[i])
+//		x[i+half] = float32(a*sin[i]) + float32(b*cos[i])
+//	}
+//
+//go:noescape
+func ropeHalvesAVX2(x *float32, sin *float32, cos *float32, half int)

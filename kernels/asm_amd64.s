@@ -4732,3 +4732,147 @@ loop:
 	JNZ       loop
 	VZEROUPPER
 	RET
+
+DATA rope_dup<>+0(SB)/4, $0x00000000
+DATA rope_dup<>+4(SB)/4, $0x00000000
+DATA rope_dup<>+8(SB)/4, $0x00000001
+DATA rope_dup<>+12(SB)/4, $0x00000001
+DATA rope_dup<>+16(SB)/4, $0x00000002
+DATA rope_dup<>+20(SB)/4, $0x00000002
+DATA rope_dup<>+24(SB)/4, $0x00000003
+DATA rope_dup<>+28(SB)/4, $0x00000003
+GLOBL rope_dup<>(SB), RODATA|NOPTR, $32
+
+DATA rope_negeven<>+0(SB)/4, $0x80000000
+DATA rope_negeven<>+4(SB)/4, $0x00000000
+DATA rope_negeven<>+8(SB)/4, $0x80000000
+DATA rope_negeven<>+12(SB)/4, $0x00000000
+DATA rope_negeven<>+16(SB)/4, $0x80000000
+DATA rope_negeven<>+20(SB)/4, $0x00000000
+DATA rope_negeven<>+24(SB)/4, $0x80000000
+DATA rope_negeven<>+28(SB)/4, $0x00000000
+GLOBL rope_negeven<>(SB), RODATA|NOPTR, $32
+
+// func relu2MulAVX2(dst *float32, gate *float32, up *float32, n int)
+// Requires: AVX
+TEXT ·relu2MulAVX2(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), AX
+	MOVQ   gate+8(FP), CX
+	MOVQ   up+16(FP), DX
+	MOVQ   n+24(FP), BX
+	VXORPS Y0, Y0, Y0
+	XORQ   SI, SI
+	SHRQ   $0x03, BX
+
+loop:
+	VMOVUPS (CX)(SI*1), Y1
+	VMAXPS  Y0, Y1, Y1
+	VMULPS  Y1, Y1, Y1
+	VMULPS  (DX)(SI*1), Y1, Y1
+	VMOVUPS Y1, (AX)(SI*1)
+	ADDQ    $0x20, SI
+	DECQ    BX
+	JNZ     loop
+	VZEROUPPER
+	RET
+
+// func addAVX2(dst *float32, x *float32, n int)
+// Requires: AVX
+TEXT ·addAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ n+16(FP), DX
+	XORQ BX, BX
+	SHRQ $0x03, DX
+
+loop:
+	VMOVUPS (AX)(BX*1), Y0
+	VADDPS  (CX)(BX*1), Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	ADDQ    $0x20, BX
+	DECQ    DX
+	JNZ     loop
+	VZEROUPPER
+	RET
+
+// func scaleMulAVX2(dst *float32, x *float32, w *float32, s float32, n int)
+// Requires: AVX
+TEXT ·scaleMulAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         w+16(FP), DX
+	VBROADCASTSS s+24(FP), Y0
+	MOVQ         n+32(FP), BX
+	XORQ         SI, SI
+	SHRQ         $0x03, BX
+
+loop:
+	VMULPS  (CX)(SI*1), Y0, Y1
+	VMULPS  (DX)(SI*1), Y1, Y1
+	VMOVUPS Y1, (AX)(SI*1)
+	ADDQ    $0x20, SI
+	DECQ    BX
+	JNZ     loop
+	VZEROUPPER
+	RET
+
+// func ropePairsAVX2(x *float32, sin *float32, cos *float32, pairs int)
+// Requires: AVX, AVX2
+TEXT ·ropePairsAVX2(SB), NOSPLIT, $0-32
+	MOVQ    x+0(FP), AX
+	MOVQ    sin+8(FP), CX
+	MOVQ    cos+16(FP), DX
+	MOVQ    pairs+24(FP), BX
+	VMOVDQU rope_dup<>+0(SB), Y0
+	VMOVDQU rope_negeven<>+0(SB), Y1
+	SHRQ    $0x02, BX
+
+loop:
+	VMOVUPS   (AX), Y2
+	VPERMILPS $0xb1, Y2, Y3
+	VMOVUPS   (DX), X4
+	VPERMPS   Y4, Y0, Y4
+	VMOVUPS   (CX), X5
+	VPERMPS   Y5, Y0, Y5
+	VMULPS    Y4, Y2, Y2
+	VMULPS    Y5, Y3, Y3
+	VXORPS    Y1, Y3, Y3
+	VADDPS    Y3, Y2, Y2
+	VMOVUPS   Y2, (AX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x10, CX
+	ADDQ      $0x10, DX
+	DECQ      BX
+	JNZ       loop
+	VZEROUPPER
+	RET
+
+// func ropeHalvesAVX2(x *float32, sin *float32, cos *float32, half int)
+// Requires: AVX
+TEXT ·ropeHalvesAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ sin+8(FP), CX
+	MOVQ cos+16(FP), DX
+	MOVQ half+24(FP), BX
+	LEAQ (AX)(BX*4), SI
+	SHRQ $0x03, BX
+
+loop:
+	VMOVUPS (AX), Y0
+	VMOVUPS (SI), Y1
+	VMULPS  (DX), Y0, Y2
+	VMULPS  (CX), Y1, Y3
+	VMULPS  (CX), Y0, Y0
+	VMULPS  (DX), Y1, Y1
+	VSUBPS  Y3, Y2, Y2
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y0, (SI)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	DECQ    BX
+	JNZ     loop
+	VZEROUPPER
+	RET

@@ -326,3 +326,60 @@ func expSubVector(x []float32, m float32) int {
 	expSubAVX2(&x[0], m, n)
 	return n
 }
+
+// relu2MulVector runs relu2MulAVX2 on the largest multiple of 8 elements and
+// returns how many it did.
+func relu2MulVector(dst, gate, up []float32) int {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	relu2MulAVX2(&dst[0], &gate[0], &up[0], n)
+	return n
+}
+
+// addVector runs addAVX2 on the largest multiple of 8 elements and returns
+// how many it did.
+func addVector(dst, x []float32) int {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	addAVX2(&dst[0], &x[0], n)
+	return n
+}
+
+// scaleMulVector runs scaleMulAVX2 on the largest multiple of 8 elements
+// and returns how many it did.
+func scaleMulVector(dst, x, w []float32, s float32) int {
+	n := len(dst) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	scaleMulAVX2(&dst[0], &x[0], &w[0], s, n)
+	return n
+}
+
+// ropeVector rotates the first pairs of one head (v) with the AVX2 kernels,
+// a multiple of 4 adjacent pairs or of 8 NeoX pairs, and returns how many.
+func ropeVector(v, sin, cos []float32, neox bool) int {
+	half := len(sin)
+	if !useAVX2 {
+		return 0
+	}
+	if neox {
+		if half == 0 || half%8 != 0 {
+			return 0 // the kernel needs whole vectors in both halves
+		}
+		_ = v[2*half-1]
+		ropeHalvesAVX2(&v[0], &sin[0], &cos[0], half)
+		return half
+	}
+	n := half &^ 3
+	if n == 0 {
+		return 0
+	}
+	_ = v[2*n-1]
+	ropePairsAVX2(&v[0], &sin[0], &cos[0], n)
+	return n
+}

@@ -40,20 +40,35 @@ func expf32(x float32) float32 {
 	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
 }
 
-// ReLU2Mul sets dst = relu(gate)² * up (BitNet-b1.58-2B-4T's squared ReLU).
-// dst may alias either input.
+// ReLU2Mul sets dst = relu(gate)² * up (BitNet-b1.58-2B-4T's squared ReLU),
+// relu(g) = g if g > 0 else 0 as ggml computes it (so relu(NaN) = 0). dst
+// may alias either input.
 func ReLU2Mul(dst, gate, up []float32) {
 	gate, up = gate[:len(dst)], up[:len(dst)]
-	for i, g := range gate {
-		r := max(g, 0)
-		dst[i] = float32(r*r) * up[i]
+	n := relu2MulVector(dst, gate, up)
+	relu2MulGeneric(dst[n:], gate[n:], up[n:])
+}
+
+// relu2MulGeneric is the reference of ReLU2Mul.
+func relu2MulGeneric(dst, gate, up []float32) {
+	for i, g := range gate[:len(dst)] {
+		if !(g > 0) {
+			g = 0
+		}
+		dst[i] = float32(g*g) * up[i]
 	}
 }
 
 // Add sets dst += x (residual connections).
 func Add(dst, x []float32) {
 	x = x[:len(dst)]
-	for i, v := range x {
+	n := addVector(dst, x)
+	addGeneric(dst[n:], x[n:])
+}
+
+// addGeneric is the reference of Add.
+func addGeneric(dst, x []float32) {
+	for i, v := range x[:len(dst)] {
 		dst[i] += v
 	}
 }

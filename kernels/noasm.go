@@ -32,3 +32,11 @@ func expSubVector(x []float32, m float32) int { return 0 }
 func scoresVector(_, _ []float32, _ int, _ []float32, _ float32) bool { return false }
 
 func sumInt8(q []int8) int32 { return sumInt8Generic(q) }
+
+func relu2MulVector(dst, gate, up []float32) int { return 0 }
+
+func addVector(dst, x []float32) int { return 0 }
+
+func scaleMulVector(dst, x, w []float32, s float32) int { return 0 }
+
+func ropeVector(v, sin, cos []float32, neox bool) int { return 0 }

@@ -14,7 +14,14 @@ func RMSNorm(dst, x, w []float32, eps float32) {
 	}
 	mean := float32(sum / float64(len(x)))
 	scale := float32(1 / math.Sqrt(float64(mean+eps)))
+	n := scaleMulVector(dst, x, w, scale)
+	scaleMulGeneric(dst[n:], x[n:], w[n:], scale)
+}
+
+// scaleMulGeneric is the reference of RMSNorm's second pass: dst = (x·s)·w.
+func scaleMulGeneric(dst, x, w []float32, s float32) {
+	x, w = x[:len(dst)], w[:len(dst)]
 	for i, v := range x {
-		dst[i] = float32(v*scale) * w[i]
+		dst[i] = float32(v*s) * w[i]
 	}
 }

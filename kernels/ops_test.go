@@ -247,3 +247,80 @@ func TestSiLUMulPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestElementwisePaths checks the gate, the residual add, RMSNorm and RoPE
+// of every implementation against the reference bit for bit, on lengths
+// with and without a scalar tail and on signed zeros, infinities, NaN and
+// subnormals.
+func TestElementwisePaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	edges := []float32{0, float32(math.Copysign(0, -1)), inf, -inf, nan, 1e-40, -1e-40, math.MaxFloat32, -math.MaxFloat32, 1, -1}
+	input := func(n int, scale float64, withEdges bool) []float32 {
+		x := randFloats(r, n, scale)
+		if withEdges {
+			for i := range x {
+				if r.IntN(4) == 0 {
+					x[i] = edges[r.IntN(len(edges))]
+				}
+			}
+		}
+		return x
+	}
+	ops := []struct {
+		name string
+		run  func(n int, edges bool) []float32
+	}{
+		{"ReLU2Mul", func(n int, e bool) []float32 {
+			g, u := input(n, 3, e), input(n, 2, e)
+			ReLU2Mul(g, g, u) // aliased, as the runtime calls it
+			return g
+		}},
+		{"Add", func(n int, e bool) []float32 {
+			d, x := input(n, 3, e), input(n, 2, e)
+			Add(d, x)
+			return d
+		}},
+		{"RMSNorm", func(n int, e bool) []float32 {
+			x, w := input(n, 3, false), input(n, 2, e)
+			dst := make([]float32, n)
+			RMSNorm(dst, x, w, 1e-6)
+			return dst
+		}},
+		{"RoPE", func(n int, e bool) []float32 {
+			var out []float32
+			for _, neox := range []bool{false, true} {
+				for _, ropeDim := range []int{n &^ 1, n/2&^1 + 2, 16} {
+					x := input(3*max(n, 16), 2, e)
+					RoPE(x, 3, max(n, 16), min(ropeDim, max(n, 16)), 1000+n, 10000, neox)
+					out = append(out, x...)
+				}
+			}
+			return out
+		}},
+	}
+	for _, op := range ops {
+		for _, n := range []int{1, 7, 8, 24, 37, 128, 2560} {
+			for _, e := range []bool{false, true} {
+				var want []float32
+				for _, path := range testPaths(t) {
+					func() {
+						defer path.enable()()
+						r = rand.New(rand.NewPCG(uint64(n), 25)) // the same inputs on every path
+						got := op.run(n, e)
+						if want == nil {
+							want = got
+							return
+						}
+						for i := range got {
+							nan := got[i] != got[i] && want[i] != want[i] // NaN payloads may differ
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !nan {
+								t.Fatalf("%s n=%d edges=%v %s: [%d] = %v, want %v", op.name, n, e, path.name, i, got[i], want[i])
+							}
+						}
+					}()
+				}
+			}
+		}
+	}
+}

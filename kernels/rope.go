@@ -35,14 +35,21 @@ func RoPERotate(x []float32, nHeads, headDim, ropeDim int, sin, cos []float32, n
 	sin, cos = sin[:half], cos[:half]
 	for h := 0; h < nHeads; h++ {
 		v := x[h*headDim : (h+1)*headDim]
-		for i := range half {
-			i0, i1 := 2*i, 2*i+1
-			if neox {
-				i0, i1 = i, i+half
-			}
-			a, b := v[i0], v[i1]
-			v[i0] = float32(a*cos[i]) - float32(b*sin[i])
-			v[i1] = float32(a*sin[i]) + float32(b*cos[i])
+		done := ropeVector(v, sin, cos, neox)
+		ropeGeneric(v, sin, cos, neox, done)
+	}
+}
+
+// ropeGeneric is the reference of RoPERotate for one head, from pair i0 on.
+func ropeGeneric(v, sin, cos []float32, neox bool, i0 int) {
+	half := len(sin)
+	for i := i0; i < half; i++ {
+		j0, j1 := 2*i, 2*i+1
+		if neox {
+			j0, j1 = i, i+half
 		}
+		a, b := v[j0], v[j1]
+		v[j0] = float32(a*cos[i]) - float32(b*sin[i])
+		v[j1] = float32(a*sin[i]) + float32(b*cos[i])
 	}
 }

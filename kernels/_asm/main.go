@@ -55,6 +55,12 @@ func main() {
 	siluConsts()
 	siluMulAVX2()
 	expSubAVX2()
+	ropeConsts()
+	relu2MulAVX2()
+	addAVX2()
+	scaleMulAVX2()
+	ropePairsAVX2()
+	ropeHalvesAVX2()
 	Generate()
 }
 

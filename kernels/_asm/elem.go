@@ -1,0 +1,206 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The element-wise kernels of a decode step (the gate, the residual add,
+// the second pass of RMSNorm, RoPE) run on one thread while the other
+// waits, between matmuls that stream the weights: every microsecond they
+// take leaves the memory bus idle. Each is a plain loop of IEEE operations,
+// rounded one at a time, so 8 lanes give the reference's bits.
+
+// elemLoop emits the counted loop over n/8 groups of 8 floats shared by the
+// element-wise kernels; body gets the byte offset register of the group.
+func elemLoop(n Register, body func(off Register)) {
+	off := GP64()
+	XORQ(off, off)
+	SHRQ(U8(3), n)
+	Label("loop")
+	body(off)
+	ADDQ(U8(32), off)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	VZEROUPPER()
+	RET()
+}
+
+// relu2MulAVX2 generates dst = relu(gate)²·up, relu(g) = g if g > 0 else 0:
+// VMAXPS returns its second source when the first is not greater (NaN
+// included), which is the reference's compare.
+func relu2MulAVX2() {
+	TEXT("relu2MulAVX2", NOSPLIT, "func(dst *float32, gate *float32, up *float32, n int)")
+	Pragma("noescape")
+	Doc(`relu2MulAVX2 computes, for n a multiple of 8,
+//
+//	for i := 0; i < n; i++ {
+//		r := gate[i]
+//		if !(r > 0) {
+//			r = 0
+//		}
+//		dst[i] = float32(r*r) * up[i]
+//	}`)
+	dst := Load(Param("dst"), GP64())
+	gate := Load(Param("gate"), GP64())
+	up := Load(Param("up"), GP64())
+	n := Load(Param("n"), GP64())
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+	elemLoop(n, func(off Register) {
+		g := YMM()
+		VMOVUPS(Mem{Base: gate, Index: off, Scale: 1}, g)
+		VMAXPS(zero, g, g)
+		VMULPS(g, g, g)
+		VMULPS(Mem{Base: up, Index: off, Scale: 1}, g, g)
+		VMOVUPS(g, Mem{Base: dst, Index: off, Scale: 1})
+	})
+}
+
+// addAVX2 generates the residual add dst += x.
+func addAVX2() {
+	TEXT("addAVX2", NOSPLIT, "func(dst *float32, x *float32, n int)")
+	Pragma("noescape")
+	Doc(`addAVX2 computes, for n a multiple of 8,
+//
+//	for i := 0; i < n; i++ {
+//		dst[i] += x[i]
+//	}`)
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	elemLoop(n, func(off Register) {
+		v := YMM()
+		VMOVUPS(Mem{Base: dst, Index: off, Scale: 1}, v)
+		VADDPS(Mem{Base: x, Index: off, Scale: 1}, v, v)
+		VMOVUPS(v, Mem{Base: dst, Index: off, Scale: 1})
+	})
+}
+
+// scaleMulAVX2 generates the second pass of RMSNorm, dst = (x·s)·w.
+func scaleMulAVX2() {
+	TEXT("scaleMulAVX2", NOSPLIT, "func(dst *float32, x *float32, w *float32, s float32, n int)")
+	Pragma("noescape")
+	Doc(`scaleMulAVX2 computes, for n a multiple of 8,
+//
+//	for i := 0; i < n; i++ {
+//		dst[i] = float32(x[i]*s) * w[i]
+//	}`)
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	w := Load(Param("w"), GP64())
+	s := YMM()
+	VBROADCASTSS(paramAddr("s"), s)
+	n := Load(Param("n"), GP64())
+	elemLoop(n, func(off Register) {
+		v := YMM()
+		VMULPS(Mem{Base: x, Index: off, Scale: 1}, s, v)
+		VMULPS(Mem{Base: w, Index: off, Scale: 1}, v, v)
+		VMOVUPS(v, Mem{Base: dst, Index: off, Scale: 1})
+	})
+}
+
+// ropePairsAVX2 generates the rotation of adjacent pairs (original llama
+// RoPE) four pairs at a time: with x = (a, b, …), its pair-swap (b, a, …)
+// and the cosines and sines each repeated for both lanes of their pair,
+// x·c + (x'·s with the even lanes negated) is (a·c − b·s, b·c + a·s, …):
+// the reference's two rounded products and one rounded sum per lane, since
+// negation is exact and IEEE addition commutes.
+func ropePairsAVX2() {
+	TEXT("ropePairsAVX2", NOSPLIT, "func(x *float32, sin *float32, cos *float32, pairs int)")
+	Pragma("noescape")
+	Doc(`ropePairsAVX2 computes, for pairs a multiple of 4,
+//
+//	for i := 0; i < pairs; i++ {
+//		a, b := x[2*i], x[2*i+1]
+//		x[2*i] = float32(a*cos[i]) - float32(b*sin[i])
+//		x[2*i+1] = float32(a*sin[i]) + float32(b*cos[i])
+//	}`)
+	x := Load(Param("x"), GP64())
+	sin := Load(Param("sin"), GP64())
+	cos := Load(Param("cos"), GP64())
+	n := Load(Param("pairs"), GP64())
+	dup, neg := YMM(), YMM()
+	VMOVDQU(ropeDup, dup)
+	VMOVDQU(ropeNegEven, neg)
+	SHRQ(U8(2), n)
+	Label("loop")
+	v, sw, c, s := YMM(), YMM(), YMM(), YMM()
+	VMOVUPS(Mem{Base: x}, v)
+	VPERMILPS(U8(0xb1), v, sw)
+	VMOVUPS(Mem{Base: cos}, c.AsX()) // four cosines; the upper lanes are zeroed
+	VPERMPS(c, dup, c)
+	VMOVUPS(Mem{Base: sin}, s.AsX())
+	VPERMPS(s, dup, s)
+	VMULPS(c, v, v)
+	VMULPS(s, sw, sw)
+	VXORPS(neg, sw, sw)
+	VADDPS(sw, v, v)
+	VMOVUPS(v, Mem{Base: x})
+	ADDQ(U8(32), x)
+	ADDQ(U8(16), sin)
+	ADDQ(U8(16), cos)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	VZEROUPPER()
+	RET()
+}
+
+// ropeHalvesAVX2 generates the GPT-NeoX rotation, which pairs dimension i
+// with i+half: a and b are two plain vectors, so it is the reference's
+// arithmetic lane for lane.
+func ropeHalvesAVX2() {
+	TEXT("ropeHalvesAVX2", NOSPLIT, "func(x *float32, sin *float32, cos *float32, half int)")
+	Pragma("noescape")
+	Doc(`ropeHalvesAVX2 computes, for half a multiple of 8,
+//
+//	for i := 0; i < half; i++ {
+//		a, b := x[i], x[i+half]
+//		x[i] = float32(a*cos[i]) - float32(b*sin[i])
+//		x[i+half] = float32(a*sin[i]) + float32(b*cos[i])
+//	}`)
+	x := Load(Param("x"), GP64())
+	sin := Load(Param("sin"), GP64())
+	cos := Load(Param("cos"), GP64())
+	n := Load(Param("half"), GP64())
+	hi := GP64()
+	LEAQ(Mem{Base: x, Index: n, Scale: 4}, hi)
+	SHRQ(U8(3), n)
+	Label("loop")
+	a, b, ac, bs, as, bc := YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
+	VMOVUPS(Mem{Base: x}, a)
+	VMOVUPS(Mem{Base: hi}, b)
+	VMULPS(Mem{Base: cos}, a, ac)
+	VMULPS(Mem{Base: sin}, b, bs)
+	VMULPS(Mem{Base: sin}, a, as)
+	VMULPS(Mem{Base: cos}, b, bc)
+	VSUBPS(bs, ac, ac)
+	VADDPS(bc, as, as)
+	VMOVUPS(ac, Mem{Base: x})
+	VMOVUPS(as, Mem{Base: hi})
+	ADDQ(U8(32), x)
+	ADDQ(U8(32), hi)
+	ADDQ(U8(32), sin)
+	ADDQ(U8(32), cos)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	VZEROUPPER()
+	RET()
+}
+
+// ropeDup spreads four floats over the two lanes of their pairs; ropeNegEven
+// flips the sign of the even lanes.
+var ropeDup, ropeNegEven Mem
+
+func ropeConsts() {
+	ropeDup = GLOBL("rope_dup", RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, U32(i/2))
+	}
+	ropeNegEven = GLOBL("rope_negeven", RODATA|NOPTR)
+	for i := 0; i < 8; i += 2 {
+		DATA(4*i, U32(0x80000000))
+		DATA(4*i+4, U32(0))
+	}
+}
