@@ -529,3 +529,8 @@ func ropePairsAVX2(x *float32, sin *float32, cos *float32, pairs int)
 //
 //go:noescape
 func ropeHalvesAVX2(x *float32, sin *float32, cos *float32, half int)
+
+// prefetchL2 asks for the lines cache lines from p to be brought into L2.
+//
+//go:noescape
+func prefetchL2(p *byte, lines int)

@@ -4876,3 +4876,16 @@ loop:
 	JNZ     loop
 	VZEROUPPER
 	RET
+
+// func prefetchL2(p *byte, lines int)
+// Requires: MMX+
+TEXT ·prefetchL2(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), AX
+	MOVQ lines+8(FP), CX
+
+loop:
+	PREFETCHT1 (AX)
+	ADDQ       $0x40, AX
+	DECQ       CX
+	JNZ        loop
+	RET

@@ -383,3 +383,13 @@ func ropeVector(v, sin, cos []float32, neox bool) int {
 	ropePairsAVX2(&v[0], &sin[0], &cos[0], n)
 	return n
 }
+
+// PrefetchL2 asks the CPU to bring x into the calling core's L2 cache and
+// returns without waiting for it: a hint for memory that will be read soon,
+// with no effect on any result.
+func PrefetchL2(x []float32) {
+	if len(x) < 16 {
+		return
+	}
+	prefetchL2((*byte)(unsafe.Pointer(&x[0])), len(x)/16)
+}

@@ -40,3 +40,7 @@ func addVector(dst, x []float32) int { return 0 }
 func scaleMulVector(dst, x, w []float32, s float32) int { return 0 }
 
 func ropeVector(v, sin, cos []float32, neox bool) int { return 0 }
+
+// PrefetchL2 asks the CPU to bring x into the calling core's L2 cache; the
+// pure-Go build has no prefetch instruction and does nothing.
+func PrefetchL2(x []float32) {}

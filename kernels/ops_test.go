@@ -324,3 +324,18 @@ func TestElementwisePaths(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefetchL2 checks that the hint accepts any length and changes nothing.
+func TestPrefetchL2(t *testing.T) {
+	x := randFloats(rand.New(rand.NewPCG(26, 27)), 1000, 1)
+	want := append([]float32(nil), x...)
+	for _, n := range []int{0, 1, 15, 16, 17, 1000} {
+		PrefetchL2(x[:n])
+	}
+	PrefetchL2(nil)
+	for i := range x {
+		if x[i] != want[i] {
+			t.Fatalf("x[%d] changed", i)
+		}
+	}
+}

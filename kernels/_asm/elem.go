@@ -204,3 +204,18 @@ func ropeConsts() {
 		DATA(4*i+4, U32(0))
 	}
 }
+
+// prefetchL2 generates a loop of PREFETCHT1 over lines cache lines.
+func prefetchL2() {
+	TEXT("prefetchL2", NOSPLIT, "func(p *byte, lines int)")
+	Pragma("noescape")
+	Doc("prefetchL2 asks for the lines cache lines from p to be brought into L2.")
+	p := Load(Param("p"), GP64())
+	n := Load(Param("lines"), GP64())
+	Label("loop")
+	PREFETCHT1(Mem{Base: p})
+	ADDQ(U8(64), p)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	RET()
+}

@@ -61,6 +61,7 @@ func main() {
 	scaleMulAVX2()
 	ropePairsAVX2()
 	ropeHalvesAVX2()
+	prefetchL2()
 	Generate()
 }
 
