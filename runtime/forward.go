@@ -48,7 +48,7 @@ type state struct {
 
 func newState(m *Model, c *Cache) *state {
 	s := &state{m: m, cfg: &m.cfg, pool: m.pool, cache: c}
-	s.attnScale = float32(1 / math.Sqrt(float64(m.cfg.HeadDim)))
+	s.attnScale = 1 / float32(math.Sqrt(float64(m.cfg.HeadDim))) // llama.cpp's 1.0f/sqrtf(n_embd_head)
 	s.attnFn = s.attendClaimed
 	s.prefetchFn = s.prefetchRange
 	s.ropeFn = s.ropeRange
