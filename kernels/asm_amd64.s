@@ -4801,8 +4801,8 @@ TEXT ·scaleMulAVX2(SB), NOSPLIT, $0-40
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         w+16(FP), DX
-	VBROADCASTSS s+24(FP), Y0
 	MOVQ         n+32(FP), BX
+	VBROADCASTSS s+24(FP), Y0
 	XORQ         SI, SI
 	SHRQ         $0x03, BX
 

@@ -305,58 +305,55 @@ func weightedSum(o, v []float32, stride int, w []float32) {
 	weightedSumF32AVX2(&o[0], &v[0], 4*stride, &w[0], n, hd)
 }
 
-// siluMulVector runs the AVX2 kernel on the largest multiple of 8 elements
-// and returns how many it did.
+// vector8 is how many of n elements the 8-lane AVX2 element-wise kernels
+// take: the largest multiple of 8, or none without AVX2. The callers finish
+// the rest with the reference.
+func vector8(n int) int {
+	if !useAVX2 {
+		return 0
+	}
+	return n &^ 7
+}
+
+// siluMulVector runs siluMulAVX2 on the first vector8 elements and returns
+// how many that is; so do the other *Vector functions with their kernels.
 func siluMulVector(dst, gate, up []float32) int {
-	n := len(dst) &^ 7
-	if !useAVX2 || n == 0 {
-		return 0
+	n := vector8(len(dst))
+	if n > 0 {
+		siluMulAVX2(&dst[0], &gate[0], &up[0], n)
 	}
-	siluMulAVX2(&dst[0], &gate[0], &up[0], n)
 	return n
 }
 
-// expSubVector runs expSubAVX2 on the largest multiple of 8 elements and
-// returns how many it did.
 func expSubVector(x []float32, m float32) int {
-	n := len(x) &^ 7
-	if !useAVX2 || n == 0 {
-		return 0
+	n := vector8(len(x))
+	if n > 0 {
+		expSubAVX2(&x[0], m, n)
 	}
-	expSubAVX2(&x[0], m, n)
 	return n
 }
 
-// relu2MulVector runs relu2MulAVX2 on the largest multiple of 8 elements and
-// returns how many it did.
 func relu2MulVector(dst, gate, up []float32) int {
-	n := len(dst) &^ 7
-	if !useAVX2 || n == 0 {
-		return 0
+	n := vector8(len(dst))
+	if n > 0 {
+		relu2MulAVX2(&dst[0], &gate[0], &up[0], n)
 	}
-	relu2MulAVX2(&dst[0], &gate[0], &up[0], n)
 	return n
 }
 
-// addVector runs addAVX2 on the largest multiple of 8 elements and returns
-// how many it did.
 func addVector(dst, x []float32) int {
-	n := len(dst) &^ 7
-	if !useAVX2 || n == 0 {
-		return 0
+	n := vector8(len(dst))
+	if n > 0 {
+		addAVX2(&dst[0], &x[0], n)
 	}
-	addAVX2(&dst[0], &x[0], n)
 	return n
 }
 
-// scaleMulVector runs scaleMulAVX2 on the largest multiple of 8 elements
-// and returns how many it did.
 func scaleMulVector(dst, x, w []float32, s float32) int {
-	n := len(dst) &^ 7
-	if !useAVX2 || n == 0 {
-		return 0
+	n := vector8(len(dst))
+	if n > 0 {
+		scaleMulAVX2(&dst[0], &x[0], &w[0], s, n)
 	}
-	scaleMulAVX2(&dst[0], &x[0], &w[0], s, n)
 	return n
 }
 

@@ -27,13 +27,25 @@ func elemLoop(n Register, body func(off Register)) {
 	RET()
 }
 
+// elemKernel starts an element-wise kernel: its symbol, Go signature and
+// doc comment, then the named integer and pointer parameters, loaded.
+func elemKernel(name, sig, doc string, params ...string) []Register {
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(doc)
+	regs := make([]Register, len(params))
+	for i, p := range params {
+		regs[i] = Load(Param(p), GP64())
+	}
+	return regs
+}
+
 // relu2MulAVX2 generates dst = relu(gate)²·up, relu(g) = g if g > 0 else 0:
 // VMAXPS returns its second source when the first is not greater (NaN
 // included), which is the reference's compare.
 func relu2MulAVX2() {
-	TEXT("relu2MulAVX2", NOSPLIT, "func(dst *float32, gate *float32, up *float32, n int)")
-	Pragma("noescape")
-	Doc(`relu2MulAVX2 computes, for n a multiple of 8,
+	r := elemKernel("relu2MulAVX2", "func(dst *float32, gate *float32, up *float32, n int)",
+		`relu2MulAVX2 computes, for n a multiple of 8,
 //
 //	for i := 0; i < n; i++ {
 //		r := gate[i]
@@ -41,11 +53,9 @@ func relu2MulAVX2() {
 //			r = 0
 //		}
 //		dst[i] = float32(r*r) * up[i]
-//	}`)
-	dst := Load(Param("dst"), GP64())
-	gate := Load(Param("gate"), GP64())
-	up := Load(Param("up"), GP64())
-	n := Load(Param("n"), GP64())
+//	}`,
+		"dst", "gate", "up", "n")
+	dst, gate, up, n := r[0], r[1], r[2], r[3]
 	zero := YMM()
 	VXORPS(zero, zero, zero)
 	elemLoop(n, func(off Register) {
@@ -60,16 +70,14 @@ func relu2MulAVX2() {
 
 // addAVX2 generates the residual add dst += x.
 func addAVX2() {
-	TEXT("addAVX2", NOSPLIT, "func(dst *float32, x *float32, n int)")
-	Pragma("noescape")
-	Doc(`addAVX2 computes, for n a multiple of 8,
+	r := elemKernel("addAVX2", "func(dst *float32, x *float32, n int)",
+		`addAVX2 computes, for n a multiple of 8,
 //
 //	for i := 0; i < n; i++ {
 //		dst[i] += x[i]
-//	}`)
-	dst := Load(Param("dst"), GP64())
-	x := Load(Param("x"), GP64())
-	n := Load(Param("n"), GP64())
+//	}`,
+		"dst", "x", "n")
+	dst, x, n := r[0], r[1], r[2]
 	elemLoop(n, func(off Register) {
 		v := YMM()
 		VMOVUPS(Mem{Base: dst, Index: off, Scale: 1}, v)
@@ -80,19 +88,16 @@ func addAVX2() {
 
 // scaleMulAVX2 generates the second pass of RMSNorm, dst = (x·s)·w.
 func scaleMulAVX2() {
-	TEXT("scaleMulAVX2", NOSPLIT, "func(dst *float32, x *float32, w *float32, s float32, n int)")
-	Pragma("noescape")
-	Doc(`scaleMulAVX2 computes, for n a multiple of 8,
+	r := elemKernel("scaleMulAVX2", "func(dst *float32, x *float32, w *float32, s float32, n int)",
+		`scaleMulAVX2 computes, for n a multiple of 8,
 //
 //	for i := 0; i < n; i++ {
 //		dst[i] = float32(x[i]*s) * w[i]
-//	}`)
-	dst := Load(Param("dst"), GP64())
-	x := Load(Param("x"), GP64())
-	w := Load(Param("w"), GP64())
+//	}`,
+		"dst", "x", "w", "n")
+	dst, x, w, n := r[0], r[1], r[2], r[3]
 	s := YMM()
 	VBROADCASTSS(paramAddr("s"), s)
-	n := Load(Param("n"), GP64())
 	elemLoop(n, func(off Register) {
 		v := YMM()
 		VMULPS(Mem{Base: x, Index: off, Scale: 1}, s, v)
@@ -108,19 +113,16 @@ func scaleMulAVX2() {
 // the reference's two rounded products and one rounded sum per lane, since
 // negation is exact and IEEE addition commutes.
 func ropePairsAVX2() {
-	TEXT("ropePairsAVX2", NOSPLIT, "func(x *float32, sin *float32, cos *float32, pairs int)")
-	Pragma("noescape")
-	Doc(`ropePairsAVX2 computes, for pairs a multiple of 4,
+	r := elemKernel("ropePairsAVX2", "func(x *float32, sin *float32, cos *float32, pairs int)",
+		`ropePairsAVX2 computes, for pairs a multiple of 4,
 //
 //	for i := 0; i < pairs; i++ {
 //		a, b := x[2*i], x[2*i+1]
 //		x[2*i] = float32(a*cos[i]) - float32(b*sin[i])
 //		x[2*i+1] = float32(a*sin[i]) + float32(b*cos[i])
-//	}`)
-	x := Load(Param("x"), GP64())
-	sin := Load(Param("sin"), GP64())
-	cos := Load(Param("cos"), GP64())
-	n := Load(Param("pairs"), GP64())
+//	}`,
+		"x", "sin", "cos", "pairs")
+	x, sin, cos, n := r[0], r[1], r[2], r[3]
 	dup, neg := YMM(), YMM()
 	VMOVDQU(ropeDup, dup)
 	VMOVDQU(ropeNegEven, neg)
@@ -151,19 +153,16 @@ func ropePairsAVX2() {
 // with i+half: a and b are two plain vectors, so it is the reference's
 // arithmetic lane for lane.
 func ropeHalvesAVX2() {
-	TEXT("ropeHalvesAVX2", NOSPLIT, "func(x *float32, sin *float32, cos *float32, half int)")
-	Pragma("noescape")
-	Doc(`ropeHalvesAVX2 computes, for half a multiple of 8,
+	r := elemKernel("ropeHalvesAVX2", "func(x *float32, sin *float32, cos *float32, half int)",
+		`ropeHalvesAVX2 computes, for half a multiple of 8,
 //
 //	for i := 0; i < half; i++ {
 //		a, b := x[i], x[i+half]
 //		x[i] = float32(a*cos[i]) - float32(b*sin[i])
 //		x[i+half] = float32(a*sin[i]) + float32(b*cos[i])
-//	}`)
-	x := Load(Param("x"), GP64())
-	sin := Load(Param("sin"), GP64())
-	cos := Load(Param("cos"), GP64())
-	n := Load(Param("half"), GP64())
+//	}`,
+		"x", "sin", "cos", "half")
+	x, sin, cos, n := r[0], r[1], r[2], r[3]
 	hi := GP64()
 	LEAQ(Mem{Base: x, Index: n, Scale: 4}, hi)
 	SHRQ(U8(3), n)
