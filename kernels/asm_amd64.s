@@ -4640,10 +4640,11 @@ TEXT ·siluMulAVX2(SB), NOSPLIT, $0-32
 	MOVQ gate+8(FP), CX
 	MOVQ up+16(FP), DX
 	MOVQ n+24(FP), BX
+	XORQ SI, SI
 	SHRQ $0x03, BX
 
 loop:
-	VMOVUPS  (CX), Y0
+	VMOVUPS  (CX)(SI*1), Y0
 	VXORPS   silu_k<>+224(SB), Y0, Y1
 	VMAXPS   silu_k<>+0(SB), Y1, Y1
 	VMINPS   silu_k<>+32(SB), Y1, Y1
@@ -4676,11 +4677,9 @@ loop:
 	VMULPS    Y2, Y3, Y3
 	VADDPS    silu_k<>+160(SB), Y3, Y3
 	VDIVPS    Y3, Y0, Y0
-	VMULPS    (DX), Y0, Y0
-	VMOVUPS   Y0, (AX)
-	ADDQ      $0x20, AX
-	ADDQ      $0x20, CX
-	ADDQ      $0x20, DX
+	VMULPS    (DX)(SI*1), Y0, Y0
+	VMOVUPS   Y0, (AX)(SI*1)
+	ADDQ      $0x20, SI
 	DECQ      BX
 	JNZ       loop
 	VZEROUPPER
@@ -4690,12 +4689,13 @@ loop:
 // Requires: AVX, AVX2
 TEXT ·expSubAVX2(SB), NOSPLIT, $0-24
 	MOVQ         x+0(FP), AX
-	VBROADCASTSS m+8(FP), Y0
 	MOVQ         n+16(FP), CX
+	VBROADCASTSS m+8(FP), Y0
+	XORQ         DX, DX
 	SHRQ         $0x03, CX
 
 loop:
-	VMOVUPS  (AX), Y1
+	VMOVUPS  (AX)(DX*1), Y1
 	VSUBPS   Y0, Y1, Y1
 	VMAXPS   silu_k<>+0(SB), Y1, Y1
 	VMINPS   silu_k<>+32(SB), Y1, Y1
@@ -4726,8 +4726,8 @@ loop:
 	VPADDD    silu_k<>+192(SB), Y2, Y2
 	VPSLLD    $0x17, Y2, Y2
 	VMULPS    Y2, Y3, Y3
-	VMOVUPS   Y3, (AX)
-	ADDQ      $0x20, AX
+	VMOVUPS   Y3, (AX)(DX*1)
+	ADDQ      $0x20, DX
 	DECQ      CX
 	JNZ       loop
 	VZEROUPPER

@@ -55,19 +55,7 @@ func attnSoftmax(x []float32) {
 	if len(x) == 0 {
 		return
 	}
-	// The builtin max's NaN and signed-zero rules make it a slow dependent
-	// chain; a compare is predictable once the running max settles. Any NaN
-	// score makes every output NaN either way, and the sign of a zero max
-	// does not change expf32(x - m).
-	m := x[0]
-	for _, v := range x[1:] {
-		if v > m {
-			m = v
-		} else if v != v {
-			m = v
-			break
-		}
-	}
+	m := softmaxMax(x)
 	n := expSubVector(x, m)
 	for i := n; i < len(x); i++ {
 		x[i] = expf32(x[i] - m)

@@ -8,12 +8,7 @@ func Softmax(x []float32) {
 	if len(x) == 0 {
 		return
 	}
-	m := x[0]
-	for _, v := range x[1:] {
-		if v > m {
-			m = v
-		}
-	}
+	m := softmaxMax(x)
 	var sum float64
 	for i, v := range x {
 		e := math.Exp(float64(v - m))
@@ -24,4 +19,21 @@ func Softmax(x []float32) {
 	for i := range x {
 		x[i] *= inv
 	}
+}
+
+// softmaxMax is the largest element of a non-empty x, or a NaN of x. The
+// builtin max's NaN and signed-zero rules make it a slow dependent chain; a
+// compare is predictable once the running max settles. Any NaN makes every
+// output of a softmax NaN either way, and the sign of a zero max does not
+// change exp(x - m).
+func softmaxMax(x []float32) float32 {
+	m := x[0]
+	for _, v := range x[1:] {
+		if v > m {
+			m = v
+		} else if v != v {
+			return v
+		}
+	}
+	return m
 }

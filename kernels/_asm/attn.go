@@ -70,35 +70,25 @@ func weightedSum(name string, vec func() VecVirtual) {
 // float32 exponential of expf32 (package kernels): every step is an IEEE
 // operation rounded on its own, so the lanes equal the Go reference.
 func siluMulAVX2() {
-	TEXT("siluMulAVX2", NOSPLIT, "func(dst *float32, gate *float32, up *float32, n int)")
-	Pragma("noescape")
-	Doc(`siluMulAVX2 computes, for n a multiple of 8,
+	r := elemKernel("siluMulAVX2", "func(dst *float32, gate *float32, up *float32, n int)",
+		`siluMulAVX2 computes, for n a multiple of 8,
 //
 //	for i := 0; i < n; i++ {
 //		dst[i] = float32(gate[i]/float32(1+expf32(-gate[i]))) * up[i]
-//	}`)
-	dst := Load(Param("dst"), GP64())
-	gate := Load(Param("gate"), GP64())
-	up := Load(Param("up"), GP64())
-	n := Load(Param("n"), GP64())
-	SHRQ(U8(3), n)
+//	}`,
+		"dst", "gate", "up", "n")
+	dst, gate, up, n := r[0], r[1], r[2], r[3]
 	k := func(i int) Mem { return siluK.Offset(32 * i) }
-	Label("loop")
-	g, x := YMM(), YMM()
-	VMOVUPS(Mem{Base: gate}, g)
-	VXORPS(k(7), g, x)
-	p := expf32Vec(x, k)
-	VADDPS(k(5), p, p)
-	VDIVPS(p, g, g)
-	VMULPS(Mem{Base: up}, g, g)
-	VMOVUPS(g, Mem{Base: dst})
-	ADDQ(U8(32), dst)
-	ADDQ(U8(32), gate)
-	ADDQ(U8(32), up)
-	DECQ(n)
-	JNZ(LabelRef("loop"))
-	VZEROUPPER()
-	RET()
+	elemLoop(n, func(off Register) {
+		g, x := YMM(), YMM()
+		VMOVUPS(Mem{Base: gate, Index: off, Scale: 1}, g)
+		VXORPS(k(7), g, x)
+		p := expf32Vec(x, k)
+		VADDPS(k(5), p, p)
+		VDIVPS(p, g, g)
+		VMULPS(Mem{Base: up, Index: off, Scale: 1}, g, g)
+		VMOVUPS(g, Mem{Base: dst, Index: off, Scale: 1})
+	})
 }
 
 // siluK: 8-lane vectors of the clamp low and high, log2(e), ln2 high and
@@ -156,30 +146,24 @@ func expf32Vec(x VecVirtual, k func(i int) Mem) VecVirtual {
 // expSubAVX2 generates x[i] = expf32(x[i]-m), the exponentials of the
 // attention softmax.
 func expSubAVX2() {
-	TEXT("expSubAVX2", NOSPLIT, "func(x *float32, m float32, n int)")
-	Pragma("noescape")
-	Doc(`expSubAVX2 computes, for n a multiple of 8,
+	r := elemKernel("expSubAVX2", "func(x *float32, m float32, n int)",
+		`expSubAVX2 computes, for n a multiple of 8,
 //
 //	for i := 0; i < n; i++ {
 //		x[i] = expf32(x[i] - m)
-//	}`)
-	xp := Load(Param("x"), GP64())
+//	}`,
+		"x", "n")
+	xp, n := r[0], r[1]
 	m := YMM()
 	VBROADCASTSS(paramAddr("m"), m)
-	n := Load(Param("n"), GP64())
-	SHRQ(U8(3), n)
 	k := func(i int) Mem { return siluK.Offset(32 * i) }
-	Label("loop")
-	x := YMM()
-	VMOVUPS(Mem{Base: xp}, x)
-	VSUBPS(m, x, x)
-	p := expf32Vec(x, k)
-	VMOVUPS(p, Mem{Base: xp})
-	ADDQ(U8(32), xp)
-	DECQ(n)
-	JNZ(LabelRef("loop"))
-	VZEROUPPER()
-	RET()
+	elemLoop(n, func(off Register) {
+		x := YMM()
+		VMOVUPS(Mem{Base: xp, Index: off, Scale: 1}, x)
+		VSUBPS(m, x, x)
+		p := expf32Vec(x, k)
+		VMOVUPS(p, Mem{Base: xp, Index: off, Scale: 1})
+	})
 }
 
 // scoresAVX512 generates the attention scores of 8 positions per pass:
