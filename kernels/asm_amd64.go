@@ -508,6 +508,12 @@ func addAVX2(dst *float32, x *float32, n int)
 //go:noescape
 func scaleMulAVX2(dst *float32, x *float32, w *float32, s float32, n int)
 
+// sumSquaresAVX2 returns, for n a positive multiple of 16, the sum of
+// float64(float32(x[i]*x[i])) over i < n, in no particular order.
+//
+//go:noescape
+func sumSquaresAVX2(x *float32, n int) float64
+
 // ropePairsAVX2 computes, for pairs a multiple of 4,
 //
 //	for i := 0; i < pairs; i++ {

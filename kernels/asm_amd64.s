@@ -4816,6 +4816,46 @@ loop:
 	VZEROUPPER
 	RET
 
+// func sumSquaresAVX2(x *float32, n int) float64
+// Requires: AVX, SSE2
+TEXT ·sumSquaresAVX2(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	SHRQ   $0x04, CX
+
+loop:
+	VMOVUPS      (AX), Y4
+	VMULPS       Y4, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X5
+	VCVTPS2PD    X4, Y4
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y4, Y0, Y0
+	VADDPD       Y5, Y1, Y1
+	VMOVUPS      32(AX), Y4
+	VMULPS       Y4, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X5
+	VCVTPS2PD    X4, Y4
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y4, Y2, Y2
+	VADDPD       Y5, Y3, Y3
+	ADDQ         $0x40, AX
+	DECQ         CX
+	JNZ          loop
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VUNPCKHPD    X1, X1, X0
+	VADDSD       X0, X1, X0
+	VZEROUPPER
+	MOVSD        X0, ret+16(FP)
+	RET
+
 // func ropePairsAVX2(x *float32, sin *float32, cos *float32, pairs int)
 // Requires: AVX, AVX2
 TEXT ·ropePairsAVX2(SB), NOSPLIT, $0-32

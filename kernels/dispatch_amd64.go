@@ -357,6 +357,17 @@ func scaleMulVector(dst, x, w []float32, s float32) int {
 	return n
 }
 
+// sumSquaresVector sums the squares of the first multiple of 16 elements
+// of x with sumSquaresAVX2 (in no particular order, see rmsMean) and
+// returns the sum and how many elements that is.
+func sumSquaresVector(x []float32) (float64, int) {
+	n := len(x) &^ 15
+	if !useAVX2 || n == 0 {
+		return 0, 0
+	}
+	return sumSquaresAVX2(&x[0], n), n
+}
+
 // ropeVector rotates the first pairs of one head (v) with the AVX2 kernels,
 // a multiple of 4 adjacent pairs or of 8 NeoX pairs, and returns how many.
 func ropeVector(v, sin, cos []float32, neox bool) int {

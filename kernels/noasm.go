@@ -39,6 +39,8 @@ func addVector(dst, x []float32) int { return 0 }
 
 func scaleMulVector(dst, x, w []float32, s float32) int { return 0 }
 
+func sumSquaresVector(x []float32) (float64, int) { return 0, 0 }
+
 func ropeVector(v, sin, cos []float32, neox bool) int { return 0 }
 
 // PrefetchL2 asks the CPU to bring x into the calling core's L2 cache; the

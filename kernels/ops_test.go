@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -36,6 +37,62 @@ func TestRMSNorm(t *testing.T) {
 		if v != 0 {
 			t.Fatal("zero row not zero")
 		}
+	}
+}
+
+// TestRMSMean checks that the unordered sum of squares gives ggml's ordered
+// mean whenever it claims to, and that it declines a mean on a float32
+// rounding boundary and non-finite sums.
+func TestRMSMean(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	// Squares 1, 1, 1, 1+2⁻²² sum to 4+2⁻²²: a mean of 1+2⁻²⁴, halfway
+	// between two float32s, which only the ordered sum can round.
+	tie := []float32{1, 1, 1, 1 + 0x1p-23}
+	cases := []struct {
+		name     string
+		x        []float32
+		mustFast bool // the unordered path must decide
+	}{
+		{"one", []float32{3}, true},
+		{"zeros", make([]float32, 40), true},
+		{"tie", tie, false},
+		{"tie in a long row", append(append(make([]float32, 0, 36), tie...), make([]float32, 32)...), false},
+		{"overflow", []float32{1e20, 1}, false},
+		{"inf", []float32{1, float32(math.Inf(-1)), 2}, false},
+		{"nan", append(randFloats(r, 20, 1), float32(math.NaN())), false},
+		{"subnormal", []float32{1e-40, -3e-42, 0, 1e-45}, true},
+		{"wide range", []float32{1e18, 1e-18, -7e10, 3, 1e-30, 2e17, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, true},
+	}
+	for _, n := range []int{1, 3, 15, 16, 17, 33, 100, 2560, 6912} {
+		for _, scale := range []float64{1e-3, 1, 300} {
+			cases = append(cases, struct {
+				name     string
+				x        []float32
+				mustFast bool
+			}{fmt.Sprintf("random %d×%g", n, scale), randFloats(r, n, scale), false})
+		}
+	}
+	fast := 0
+	for _, c := range cases {
+		want := rmsMeanGeneric(c.x)
+		m, ok := rmsMeanVector(c.x)
+		if ok {
+			fast++
+			if math.Float32bits(m) != math.Float32bits(want) {
+				t.Errorf("%s: vector mean %g, ordered %g", c.name, m, want)
+			}
+		} else if c.mustFast {
+			t.Errorf("%s: vector path declined", c.name)
+		}
+		if got := rmsMean(c.x); math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+			t.Errorf("%s: rmsMean %g, want %g", c.name, got, want)
+		}
+		if c.name == "tie" && ok {
+			t.Errorf("tie: vector path decided a mean on a rounding boundary")
+		}
+	}
+	if fast < len(cases)-6 {
+		t.Errorf("vector path decided only %d of %d rows", fast, len(cases))
 	}
 }
 

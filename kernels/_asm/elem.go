@@ -218,3 +218,47 @@ func prefetchL2() {
 	JNZ(LabelRef("loop"))
 	RET()
 }
+
+// sumSquaresAVX2 generates the first pass of RMSNorm in any order: the
+// float32 squares of ggml, widened exactly to float64 and summed in four
+// accumulators of four lanes. Its sum is not ggml's sequential one; the
+// caller only uses it where both round to the same float32 mean (rmsMean).
+func sumSquaresAVX2() {
+	r := elemKernel("sumSquaresAVX2", "func(x *float32, n int) float64",
+		`sumSquaresAVX2 returns, for n a positive multiple of 16, the sum of
+// float64(float32(x[i]*x[i])) over i < n, in no particular order.`,
+		"x", "n")
+	x, n := r[0], r[1]
+	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	for _, a := range acc {
+		VXORPD(a, a, a)
+	}
+	SHRQ(U8(4), n)
+	Label("loop")
+	for h := range 2 {
+		sq, hi := YMM(), XMM()
+		VMOVUPS(Mem{Base: x, Disp: 32 * h}, sq)
+		VMULPS(sq, sq, sq) // rounded to float32, as ggml squares
+		VEXTRACTF128(U8(1), sq, hi)
+		lo, up := YMM(), YMM()
+		VCVTPS2PD(sq.AsX(), lo) // exact
+		VCVTPS2PD(hi, up)
+		VADDPD(lo, acc[2*h], acc[2*h])
+		VADDPD(up, acc[2*h+1], acc[2*h+1])
+	}
+	ADDQ(U8(64), x)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	VADDPD(acc[1], acc[0], acc[0])
+	VADDPD(acc[3], acc[2], acc[2])
+	VADDPD(acc[2], acc[0], acc[0])
+	hi := XMM()
+	VEXTRACTF128(U8(1), acc[0], hi)
+	VADDPD(hi, acc[0].AsX(), hi)
+	sum := XMM()
+	VUNPCKHPD(hi, hi, sum)
+	VADDSD(sum, hi, sum)
+	VZEROUPPER()
+	Store(sum, ReturnIndex(0))
+	RET()
+}

@@ -59,6 +59,7 @@ func main() {
 	relu2MulAVX2()
 	addAVX2()
 	scaleMulAVX2()
+	sumSquaresAVX2()
 	ropePairsAVX2()
 	ropeHalvesAVX2()
 	prefetchL2()
