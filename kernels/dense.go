@@ -145,7 +145,7 @@ func MatMulDense(p *Pool, out []float32, w *Dense, x []float32, n int) {
 		acts.quantize(x, n, w.K)
 	}
 	*j = denseTask{out: out, w: w, x: x, n: n, acts: acts}
-	p.runTask((w.M+denseRowGroup-1)/denseRowGroup, j)
+	p.runTask((w.M+denseRowGroup-1)/denseRowGroup, stealGrain(denseRowGroup*w.rowBytes(), n), j)
 	*j = denseTask{acts: acts}
 }
 
@@ -177,6 +177,7 @@ func (j *denseTask) run(_, lo, hi int) {
 
 // scratch is the per-Pool state of the package's kernels.
 type scratch struct {
-	i2s   i2sTask
-	dense denseTask
+	i2s      i2sTask
+	dense    denseTask
+	upcoming upcomingTask
 }

@@ -392,6 +392,16 @@ func ropeVector(v, sin, cos []float32, neox bool) int {
 	return n
 }
 
+// prefetchAvailable reports whether prefetchBytes does anything.
+func prefetchAvailable() bool { return true }
+
+// prefetchBytes asks for the whole cache lines of b to be brought into L2.
+func prefetchBytes(b []byte) {
+	if len(b) >= 64 {
+		prefetchL2(&b[0], len(b)/64)
+	}
+}
+
 // PrefetchL2 asks the CPU to bring x into the calling core's L2 cache and
 // returns without waiting for it: a hint for memory that will be read soon,
 // with no effect on any result.

@@ -145,7 +145,7 @@ func (j *i2sTask) dispatch(p *Pool) {
 			}
 		}
 	}
-	p.runTask(j.units, j)
+	p.runTask(j.units, stealGrain(i2sRowGroup*j.a.K/4, j.a.N), j)
 	for i := range j.parts {
 		j.parts[i] = i2sPart{}
 	}

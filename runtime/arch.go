@@ -12,6 +12,9 @@ import (
 // weights. forward updates the residual stream s.x of the batch in place.
 type layer interface {
 	forward(s *state, il int)
+	// matmuls lists the block's weight groups in the order forward
+	// multiplies by them.
+	matmuls() []*group
 }
 
 // family describes an architecture: its rope mode and how one block is bound
@@ -112,8 +115,21 @@ func loadFeedForward(ld *loader, c *Config, il int) (f feedForward, err error) {
 // group is a set of projections that read the same input, run in one
 // dispatch when they are all ternary (fused QKV, gate+up).
 type group struct {
-	ls []*linear
-	ws []*kernels.I2S // the ternary operands when every member is ternary, else nil
+	ls   []*linear
+	ws   []*kernels.I2S // the ternary operands when every member is ternary, else nil
+	next *group         // the group a decode step multiplies by after this one
+}
+
+// announce tells the pool that g's matmul comes next (see
+// kernels.Pool.UpcomingI2S), for the groups the kernels can load ahead:
+// ternary ones and a lone float matrix.
+func (g *group) announce(p *kernels.Pool) {
+	switch {
+	case g.ws != nil:
+		p.UpcomingI2S(g.ws...)
+	case len(g.ls) == 1 && g.ls[0].dense != nil:
+		p.UpcomingDense(g.ls[0].dense)
+	}
 }
 
 func newGroup(ls ...*linear) group {

@@ -22,6 +22,10 @@ type bitnetLayer struct {
 	act         gateFunc
 }
 
+func (l *bitnetLayer) matmuls() []*group {
+	return []*group{&l.attn.qkv, &l.attn.oG, &l.ffn.gateUp, &l.ffn.downG}
+}
+
 func bitnetLoader(act gateFunc) func(*loader, *Config, int) (layer, error) {
 	return func(ld *loader, c *Config, il int) (layer, error) {
 		l := &bitnetLayer{act: act}

@@ -160,6 +160,9 @@ func (s *state) project(x []float32, n, k int, g group, outs [][]float32) {
 	for i, l := range g.ls {
 		outs[i] = outs[i][:n*l.rows()]
 	}
+	if g.next != nil {
+		defer g.next.announce(s.pool)
+	}
 	if g.ws != nil {
 		s.qa.Quantize(x, n, k)
 		if len(g.ws) == 1 {
@@ -213,6 +216,7 @@ func (s *state) attention(a *attention, il int, subNorm []float32) {
 	s.normRows(s.h, s.x, a.norm, d)
 	s.attnLayer = il
 	s.pool.RunChunks(s.pool.Threads(), s.prefetchFn)
+	a.qkv.announce(s.pool) // the dispatch above stopped the loading ahead
 	s.project(s.h, s.n, d, a.qkv, s.bind(s.q, s.k, s.v))
 	for i := range s.n {
 		s.ropeAngles(s.pos[i]) // grow the table here: ropeRange runs on several threads
@@ -221,6 +225,7 @@ func (s *state) attention(a *attention, il int, subNorm []float32) {
 	s.attnUnits = s.n * c.Heads
 	s.attnNext.Store(0)
 	s.pool.RunChunks(s.pool.Threads(), s.attnFn)
+	a.oG.announce(s.pool)
 	if subNorm != nil {
 		s.normRows(s.att, s.att, subNorm, qd)
 	}

@@ -14,6 +14,10 @@ type llamaLayer struct {
 	ffn  feedForward
 }
 
+func (l *llamaLayer) matmuls() []*group {
+	return []*group{&l.attn.qkv, &l.attn.oG, &l.ffn.gateUp, &l.ffn.downG}
+}
+
 func loadLlamaLayer(ld *loader, c *Config, il int) (layer, error) {
 	l := &llamaLayer{}
 	var err error

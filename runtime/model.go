@@ -153,6 +153,16 @@ func (m *Model) bind(ld *loader, fam family) error {
 			return err
 		}
 	}
+	// Chain the groups in the order of a decode step, the head followed by
+	// the first block of the next step.
+	chain := []*group{}
+	for _, l := range m.layers {
+		chain = append(chain, l.matmuls()...)
+	}
+	chain = append(chain, &m.outputG)
+	for i, g := range chain {
+		g.next = chain[(i+1)%len(chain)]
+	}
 	if ld.has(blockName(c.Layers, "attn_norm")) {
 		return fmt.Errorf("%s: tensor %s exists but block_count is %d", ld.path, blockName(c.Layers, "attn_norm"), c.Layers)
 	}
