@@ -145,13 +145,20 @@ func MatMulDense(p *Pool, out []float32, w *Dense, x []float32, n int) {
 		acts.quantize(x, n, w.K)
 	}
 	*j = denseTask{out: out, w: w, x: x, n: n, acts: acts}
-	p.runTask((w.M+denseRowGroup-1)/denseRowGroup, stealGrain(denseRowGroup*w.rowBytes(), n), j)
+	units, unitBytes := w.groups()
+	p.runTask(units, stealGrain(unitBytes, n), j)
 	*j = denseTask{acts: acts}
 }
 
 // denseRowGroup rounds the workers' shares so vector kernels see whole
 // groups of rows.
 const denseRowGroup = 4
+
+// groups is how MatMulDense splits d among threads: units of denseRowGroup
+// rows (the last may be short) of unitBytes bytes each.
+func (d *Dense) groups() (units, unitBytes int) {
+	return (d.M + denseRowGroup - 1) / denseRowGroup, denseRowGroup * d.rowBytes()
+}
 
 type denseTask struct {
 	out  []float32

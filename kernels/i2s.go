@@ -76,6 +76,12 @@ func MatMulI2SMulti(p *Pool, outs [][]float32, ws []*I2S, a *QActs) {
 // the vector kernels always see whole groups of rows.
 const i2sRowGroup = 4
 
+// groups is how the matmuls split w among threads: units of i2sRowGroup
+// rows (the last may be short) of unitBytes bytes of codes each.
+func (w *I2S) groups() (units, unitBytes int) {
+	return (w.M + i2sRowGroup - 1) / i2sRowGroup, i2sRowGroup * w.K / 4
+}
+
 // i2sPart is one matrix of a (possibly fused) matmul.
 type i2sPart struct {
 	out   []float32
@@ -131,7 +137,7 @@ func (j *i2sTask) set(a *QActs) {
 }
 
 func (j *i2sTask) add(out []float32, w *I2S) {
-	u := (w.M + i2sRowGroup - 1) / i2sRowGroup
+	u, _ := w.groups()
 	j.parts = append(j.parts, i2sPart{out: out, w: w, units: u})
 	j.units += u
 }

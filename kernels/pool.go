@@ -83,8 +83,11 @@ type Pool struct {
 	shares []share
 
 	// async is set while an asynchronous job (see startAsync) may still be
-	// running on the workers; abort asks it to stop.
+	// running on the workers; abort asks it to stop. ahead is set from an
+	// Upcoming call to the next matmul dispatch: the dispatches in between
+	// stop p.scr.upcoming and start it again after them.
 	async bool
+	ahead bool
 	abort atomic.Bool
 
 	fn  funcTask
@@ -279,18 +282,27 @@ func (p *Pool) dispatch(n int, t task, grain int) {
 	p.settle()
 	p.job, p.n, p.steal, p.grain = t, n, grain > 0, grain
 	if p.steal {
+		p.ahead = false // this is the matmul it announced
 		for i := range p.shares {
 			p.shares[i].r.Store(packRange(chunk(n, p.threads, i)))
 		}
 	}
+	p.publish()
+	p.runChunk(0)
+	p.wait()
+	p.job = nil
+	if p.ahead {
+		p.startAsync(&p.scr.upcoming)
+	}
+}
+
+// publish hands the job in p.job to the workers; p.mu is held.
+func (p *Pool) publish() {
 	p.pending.Store(int32(len(p.workers)))
 	p.gen.Add(1)
 	for i := range p.workers {
 		p.wakeWorker(i)
 	}
-	p.runChunk(0)
-	p.wait()
-	p.job = nil
 }
 
 // startAsync runs t on the workers (chunks 1 to Threads()-1) without
@@ -300,11 +312,7 @@ func (p *Pool) dispatch(n int, t task, grain int) {
 func (p *Pool) startAsync(t task) {
 	p.settle()
 	p.job, p.n, p.steal, p.async = t, p.threads, false, true
-	p.pending.Store(int32(len(p.workers)))
-	p.gen.Add(1)
-	for i := range p.workers {
-		p.wakeWorker(i)
-	}
+	p.publish()
 }
 
 // settle stops the asynchronous job, if any, and waits for the workers to

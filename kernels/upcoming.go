@@ -11,20 +11,18 @@ const upcomingBytes = 512 << 10
 // matmuls (a norm, the gate, RoPE), load the first upcomingBytes of their
 // shares of ws into their caches, so that the memory bus is not idle then
 // too; work stealing evens out the head start. It returns at once and
-// changes no result; any dispatch on p stops the loading first.
+// changes no result: other dispatches on p (attention, say) stop the
+// loading while they run and start it again after them.
 func (p *Pool) UpcomingI2S(ws ...*I2S) {
 	if !p.canAsync() {
 		return
 	}
-	p.mu.Lock()
-	p.settle() // the workers may be reading p.scr.upcoming
-	t := &p.scr.upcoming
-	t.reset(p)
+	t := p.beginUpcoming()
 	for _, w := range ws {
-		t.add(w.Data[:w.M*w.K/4], i2sRowGroup*w.K/4, (w.M+i2sRowGroup-1)/i2sRowGroup)
+		units, unitBytes := w.groups()
+		t.add(w.Data[:w.M*w.K/4], unitBytes, units)
 	}
-	p.startAsync(t)
-	p.mu.Unlock()
+	p.startUpcoming()
 }
 
 // UpcomingDense is UpcomingI2S for a MatMulDense call on w.
@@ -32,17 +30,29 @@ func (p *Pool) UpcomingDense(w *Dense) {
 	if !p.canAsync() || w.Validate() != nil {
 		return
 	}
-	p.mu.Lock()
-	p.settle() // the workers may be reading p.scr.upcoming
-	t := &p.scr.upcoming
-	t.reset(p)
-	t.add(w.Data[:w.M*w.rowBytes()], denseRowGroup*w.rowBytes(), (w.M+denseRowGroup-1)/denseRowGroup)
-	p.startAsync(t)
-	p.mu.Unlock()
+	t := p.beginUpcoming()
+	units, unitBytes := w.groups()
+	t.add(w.Data[:w.M*w.rowBytes()], unitBytes, units)
+	p.startUpcoming()
 }
 
 func (p *Pool) canAsync() bool {
 	return p != nil && p.threads > 1 && prefetchAvailable() && !p.closed.Load()
+}
+
+// beginUpcoming locks p and returns its upcoming task emptied, once no
+// worker reads it; startUpcoming starts it and unlocks.
+func (p *Pool) beginUpcoming() *upcomingTask {
+	p.mu.Lock()
+	p.settle()
+	p.scr.upcoming = upcomingTask{p: p}
+	return &p.scr.upcoming
+}
+
+func (p *Pool) startUpcoming() {
+	p.ahead = true
+	p.startAsync(&p.scr.upcoming)
+	p.mu.Unlock()
 }
 
 // upcomingTask is the asynchronous job of UpcomingI2S and UpcomingDense:
@@ -57,10 +67,6 @@ type upcomingTask struct {
 type upcomingRegion struct {
 	data             []byte
 	unitBytes, units int
-}
-
-func (t *upcomingTask) reset(p *Pool) {
-	*t = upcomingTask{p: p}
 }
 
 // add appends one matrix; past the fourth (no kernel fuses more) the rest

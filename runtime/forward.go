@@ -216,7 +216,6 @@ func (s *state) attention(a *attention, il int, subNorm []float32) {
 	s.normRows(s.h, s.x, a.norm, d)
 	s.attnLayer = il
 	s.pool.RunChunks(s.pool.Threads(), s.prefetchFn)
-	a.qkv.announce(s.pool) // the dispatch above stopped the loading ahead
 	s.project(s.h, s.n, d, a.qkv, s.bind(s.q, s.k, s.v))
 	for i := range s.n {
 		s.ropeAngles(s.pos[i]) // grow the table here: ropeRange runs on several threads
@@ -225,7 +224,6 @@ func (s *state) attention(a *attention, il int, subNorm []float32) {
 	s.attnUnits = s.n * c.Heads
 	s.attnNext.Store(0)
 	s.pool.RunChunks(s.pool.Threads(), s.attnFn)
-	a.oG.announce(s.pool)
 	if subNorm != nil {
 		s.normRows(s.att, s.att, subNorm, qd)
 	}
