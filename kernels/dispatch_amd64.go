@@ -401,13 +401,3 @@ func prefetchBytes(b []byte) {
 		prefetchL2(&b[0], len(b)/64)
 	}
 }
-
-// PrefetchL2 asks the CPU to bring x into the calling core's L2 cache and
-// returns without waiting for it: a hint for memory that will be read soon,
-// with no effect on any result.
-func PrefetchL2(x []float32) {
-	if len(x) < 16 {
-		return
-	}
-	prefetchL2((*byte)(unsafe.Pointer(&x[0])), len(x)/16)
-}

@@ -43,10 +43,6 @@ func sumSquaresVector(x []float32) (float64, int) { return 0, 0 }
 
 func ropeVector(v, sin, cos []float32, neox bool) int { return 0 }
 
-// PrefetchL2 asks the CPU to bring x into the calling core's L2 cache; the
-// pure-Go build has no prefetch instruction and does nothing.
-func PrefetchL2(x []float32) {}
-
 func prefetchAvailable() bool { return false }
 
 func prefetchBytes([]byte) {}

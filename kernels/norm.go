@@ -32,9 +32,9 @@ func scaleMulGeneric(dst, x, w []float32, s float32) {
 
 // rmsMean returns ggml's mean square of x, float32(Σ float64(float32(v·v))
 // / n) with the sum taken in index order, without taking it in index order
-// when it need not: that chain of dependent float64 additions cost about
-// 480 µs of every 37 ms 2B-4T decode token, on one thread while the others
-// wait. A sum of n non-negative terms in any order is within (n−1)·u of
+// when it need not: that chain of dependent float64 additions cost 1.24 µs
+// per 2560-wide row, about 0.2 ms of every 36 ms 2B-4T decode token, on one
+// thread while the others wait. A sum of n non-negative terms in any order is within (n−1)·u of
 // their exact sum, relative (u = 2⁻⁵³; Higham, "Accuracy and Stability of
 // Numerical Algorithms", §4.2), so the ordered sum lies within 2(n−1)·u of
 // a vector sum s. The mean's division and the float32 conversion are
