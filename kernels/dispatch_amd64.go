@@ -8,22 +8,18 @@ import (
 	"github.com/klauspost/cpuid/v2"
 )
 
-func init() {
+// archPaths lists the assembly tiers this CPU offers, slowest first; each
+// keeps the portable Go path for what its assembly leaves.
+func archPaths() []kernelPath {
 	c := cpuid.CPU
-	hasAVX2 = c.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C)
-	hasVNNI = hasAVX2 && c.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512VNNI)
-	useAVX2, useVNNI = hasAVX2, hasVNNI
-}
-
-// Paths lists the kernel implementations this build and CPU use.
-func Paths() []string {
-	switch {
-	case useVNNI:
-		return []string{"avx512vnni", "avx2"}
-	case useAVX2:
-		return []string{"avx2"}
+	var p []kernelPath
+	if c.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
+		p = append(p, kernelPath{"avx2", pathFlags{avx2: true, portable: true}})
+		if c.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512VNNI) {
+			p = append(p, kernelPath{"avx512vnni", pathFlags{avx2: true, vnni: true, portable: true}})
+		}
 	}
-	return []string{"generic"}
+	return p
 }
 
 // quantizeActs runs the vector loops on the largest multiple of 32 elements
@@ -32,7 +28,7 @@ func Paths() []string {
 func quantizeActs(q []int8, x []float32) float32 {
 	n := len(x) &^ 31
 	if !useAVX2 || n == 0 {
-		return quantizeActsGeneric(q, x)
+		return quantizeActsFallback(q, x)
 	}
 	q = q[:len(x)]
 	s := actScale(absMax(x))
@@ -93,7 +89,7 @@ func i2sDot4(vnni bool, t int, w *byte, q *int8, nb int, o *float32, os int, qs 
 func i2sRows(out []float32, w *I2S, a *QActs, tok *i2sTokens, codes []byte, m0, m1 int) {
 	K := w.K
 	if !useAVX2 || K%i2sBlock != 0 || m1-m0 < 4 {
-		i2sRowsGeneric(out, w, a, tok, m0, m1)
+		i2sRowsFallback(out, w, a, tok, m0, m1)
 		return
 	}
 	vnni, tile := useVNNI, 2
@@ -120,7 +116,7 @@ func i2sRows(out []float32, w *I2S, a *QActs, tok *i2sTokens, codes []byte, m0, 
 		}
 	}
 	if m < m1 {
-		i2sRowsGeneric(out, w, a, tok, m, m1)
+		i2sRowsFallback(out, w, a, tok, m, m1)
 	}
 }
 
@@ -169,7 +165,7 @@ func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int
 	}
 	asm := useAVX2 && w.K%denseLane == 0
 	if !asm || m1-m0 < 2 {
-		denseRowsGeneric(out, w, x, a, n, m0, m1)
+		denseRowsFallback(out, w, x, a, n, m0, m1)
 		return
 	}
 	K, M := w.K, w.M
@@ -212,7 +208,7 @@ func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int
 		}
 	}
 	if m < m1 {
-		denseRowsGeneric(out, w, x, a, n, m, m1)
+		denseRowsFallback(out, w, x, a, n, m, m1)
 	}
 }
 
@@ -238,7 +234,7 @@ func q6KRows(out []float32, w *Dense, a *blockActs, n, m0, m1 int) {
 		}
 	}
 	if m < m1 {
-		denseRowsGeneric(out, w, nil, a, n, m, m1)
+		denseRowsFallback(out, w, nil, a, n, m, m1)
 	}
 }
 
@@ -248,7 +244,7 @@ func q6KRows(out []float32, w *Dense, a *blockActs, n, m0, m1 int) {
 func dotRowsF32(out, rows []float32, stride int, x []float32, n int) {
 	k := len(x)
 	if !useAVX2 || k%denseLane != 0 || k == 0 {
-		dotRowsGeneric(out, rows, stride, x, n)
+		dotRowsFallback(out, rows, stride, x, n)
 		return
 	}
 	_ = rows[(n-1)*stride+k-1]
@@ -266,7 +262,7 @@ func dotRowsF32(out, rows []float32, stride int, x []float32, n int) {
 		out[p], out[p+1] = o[0], o[1]
 	}
 	if p < n {
-		dotRowsGeneric(out[p:], rows[p*stride:], stride, x, n-p)
+		dotRowsFallback(out[p:], rows[p*stride:], stride, x, n-p)
 	}
 }
 
@@ -294,7 +290,7 @@ func scoresVector(sc, k []float32, stride int, q []float32, scale float32) bool 
 func weightedSum(o, v []float32, stride int, w []float32) {
 	hd, n := len(o), len(w)
 	if !useAVX2 || hd%32 != 0 || hd == 0 || n == 0 {
-		weightedSumGeneric(o, v, stride, w)
+		weightedSumFallback(o, v, stride, w)
 		return
 	}
 	_ = v[(n-1)*stride+hd-1]

@@ -200,7 +200,7 @@ func TestI2SCode3(t *testing.T) {
 	for i := range a.Q {
 		a.Q[i] = 1
 	}
-	restore := setPaths(false, false)
+	restore := setFlags(pathFlags{})
 	defer restore()
 	out := make([]float32, 1)
 	MatMulI2S(nil, out, w, a)

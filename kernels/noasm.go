@@ -1,31 +1,32 @@
-//go:build purego || !amd64
+//go:build purego || !(amd64 || arm64)
 
 package kernels
 
-// Without assembly every kernel is its reference.
+// Without assembly every kernel is its portable Go fast path or its
+// reference (see the fallbacks); the vector hooks do nothing.
 
-func quantizeActs(q []int8, x []float32) float32 { return quantizeActsGeneric(q, x) }
+// archPaths offers no assembly tier.
+func archPaths() []kernelPath { return nil }
+
+func quantizeActs(q []int8, x []float32) float32 { return quantizeActsFallback(q, x) }
 
 func absMax(x []float32) float32 { return absMaxGeneric(x) }
 
 func i2sRows(out []float32, w *I2S, a *QActs, tok *i2sTokens, _ []byte, m0, m1 int) {
-	i2sRowsGeneric(out, w, a, tok, m0, m1)
+	i2sRowsFallback(out, w, a, tok, m0, m1)
 }
 
 func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int) {
-	denseRowsGeneric(out, w, x, a, n, m0, m1)
+	denseRowsFallback(out, w, x, a, n, m0, m1)
 }
 
-// Paths lists the kernel implementations this build and CPU use.
-func Paths() []string { return []string{"generic"} }
-
 func dotRowsF32(out, rows []float32, stride int, x []float32, n int) {
-	dotRowsGeneric(out, rows, stride, x, n)
+	dotRowsFallback(out, rows, stride, x, n)
 }
 
 func siluMulVector(dst, gate, up []float32) int { return 0 }
 
-func weightedSum(o, v []float32, stride int, w []float32) { weightedSumGeneric(o, v, stride, w) }
+func weightedSum(o, v []float32, stride int, w []float32) { weightedSumFallback(o, v, stride, w) }
 
 func expSubVector(x []float32, m float32) int { return 0 }
 

@@ -1,0 +1,6 @@
+//go:build !purego
+
+package kernels
+
+// pureGoBuild makes the references the default path (see defaultPathIndex).
+const pureGoBuild = false
