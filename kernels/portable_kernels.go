@@ -17,4 +17,6 @@ func dotRowsPortable(out, rows []float32, stride int, x []float32, n int) {
 	dotRowsGeneric(out, rows, stride, x, n)
 }
 
-func weightedSumPortable(o, v []float32, stride int, w []float32) { weightedSumGeneric(o, v, stride, w) }
+func weightedSumPortable(o, v []float32, stride int, w []float32) {
+	weightedSumGeneric(o, v, stride, w)
+}
