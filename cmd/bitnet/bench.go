@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	goruntime "runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/bitnet-go/bitnet/kernels"
 	"github.com/bitnet-go/bitnet/runtime"
+	"github.com/klauspost/cpuid/v2"
 	"github.com/spf13/cobra"
 )
 
@@ -30,6 +32,12 @@ type benchRow struct {
 	AchievedGBps  float64 `json:"achieved_gbps,omitempty"`
 	StreamGBps    float64 `json:"stream_gbps,omitempty"`
 	RooflineRatio float64 `json:"roofline_ratio,omitempty"`
+	// Where it ran: the CPU model and the kernel paths in use
+	// (kernels.Paths), so figures from different machines and
+	// --kernel-path choices are never confused.
+	CPU         string   `json:"cpu"`
+	Arch        string   `json:"arch"`
+	KernelPaths []string `json:"kernel_paths"`
 }
 
 func newBenchCmd() *cobra.Command {
@@ -90,7 +98,7 @@ Progress goes to stderr, the table (or --json) to stdout.`,
 				sess := m.NewSession(1)
 				if nPrompt > 0 {
 					fmt.Fprintf(stderr, "pp%d, %d threads: ", nPrompt, m.Threads())
-					row := benchRow{Model: name, Threads: m.Threads(), Test: fmt.Sprintf("pp%d", nPrompt)}
+					row := benchRow{Model: name, Threads: m.Threads(), Test: fmt.Sprintf("pp%d", nPrompt), CPU: cpuName(), Arch: goruntime.GOARCH, KernelPaths: kernels.Paths()}
 					for r := range reps + 1 {
 						seq, err := sess.NewSequence()
 						if err != nil {
@@ -115,7 +123,7 @@ Progress goes to stderr, the table (or --json) to stdout.`,
 				}
 				if nGen > 0 {
 					fmt.Fprintf(stderr, "tg%d, %d threads: ", nGen, m.Threads())
-					row := benchRow{Model: name, Threads: m.Threads(), Test: fmt.Sprintf("tg%d", nGen), WeightBytes: wb, StreamGBps: stream / 1e9}
+					row := benchRow{Model: name, Threads: m.Threads(), Test: fmt.Sprintf("tg%d", nGen), WeightBytes: wb, StreamGBps: stream / 1e9, CPU: cpuName(), Arch: goruntime.GOARCH, KernelPaths: kernels.Paths()}
 					for r := range reps + 1 {
 						seq, err := sess.NewSequence()
 						if err != nil {
@@ -155,6 +163,7 @@ Progress goes to stderr, the table (or --json) to stdout.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(rows)
 			}
+			fmt.Fprintf(out, "cpu: %s (%s), kernels: %s\n", cpuName(), goruntime.GOARCH, strings.Join(kernels.Paths(), ", "))
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "model\tthreads\ttest\tt/s\tweights/token\tachieved\tstream\troofline")
 			for _, r := range rows {
@@ -212,4 +221,17 @@ func meanStd(x []float64) (mean, std float64) {
 		std = math.Sqrt(std / float64(len(x)-1))
 	}
 	return mean, std
+}
+
+// cpuName is the CPU's model name as cpuid reports it, or its vendor and
+// family where it has no name (many arm64 cores).
+func cpuName() string {
+	c := cpuid.CPU
+	if c.BrandName != "" {
+		return c.BrandName
+	}
+	if c.VendorString != "" {
+		return fmt.Sprintf("%s family %d model %d", c.VendorString, c.Family, c.Model)
+	}
+	return "unknown"
 }

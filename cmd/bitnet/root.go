@@ -1,9 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
+
+	"github.com/bitnet-go/bitnet/kernels"
 
 	"github.com/spf13/cobra"
 )
@@ -34,6 +38,7 @@ func newRootCmd() *cobra.Command {
 	var (
 		verbose    bool
 		cpuProfile string
+		kernelPath string
 	)
 	root := &cobra.Command{
 		Use:   "bitnet",
@@ -49,6 +54,11 @@ BitNet b1.58, reading and writing GGUF files compatible with bitnet.cpp.`,
 				level = slog.LevelDebug
 			}
 			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+			if kernelPath != "" {
+				if err := kernels.UsePath(kernelPath); err != nil {
+					return fmt.Errorf("--kernel-path: %w", err)
+				}
+			}
 			if cpuProfile != "" {
 				stop, err := startCPUProfile(cpuProfile)
 				if err != nil {
@@ -61,6 +71,7 @@ BitNet b1.58, reading and writing GGUF files compatible with bitnet.cpp.`,
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug details to stderr")
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to `FILE` (go tool pprof)")
+	root.PersistentFlags().StringVar(&kernelPath, "kernel-path", "", "run the kernels of one `PATH`: generic (the pure-Go references), portable (the pure-Go fast path), or an assembly tier of this CPU (avx2, avx512vnni; neon, dotprod, i8mm); default the fastest, here "+kernels.DefaultPath()+" (of "+strings.Join(kernels.AvailablePaths(), ", ")+")")
 	root.PersistentFlags().BoolVar(&mapWeights, "mmap", false, "map the model file instead of reading it into memory (loads at once; decodes slower; the default on non-Linux systems and for files larger than free memory)")
 	for _, sub := range subcommands {
 		root.AddCommand(sub())
