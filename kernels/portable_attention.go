@@ -1,0 +1,31 @@
+package kernels
+
+// dotRowsPortable is dotRowsGeneric with fmaFast: lane i%32 of row p
+// fuses r[i]·x[i] in the same order, whole groups of 32 through fmaLanes,
+// the last k%32 elements one by one (no padding, as in the reference).
+func dotRowsPortable(out, rows []float32, stride int, x []float32, n int) {
+	k := len(x)
+	full := k / denseLane * denseLane
+	for p := 0; p < n; p++ {
+		r := rows[p*stride:][:k]
+		var acc [denseLane]float32
+		for i := 0; i < full; i += denseLane {
+			fmaLanes(&acc, (*[denseLane]float32)(r[i:i+denseLane]), (*[denseLane]float32)(x[i:i+denseLane]))
+		}
+		for i := full; i < k; i++ {
+			acc[i-full] = fmaFast(r[i], x[i], acc[i-full])
+		}
+		out[p] = dotReduce(&acc)
+	}
+}
+
+// weightedSumPortable is weightedSumGeneric with fmaFast.
+func weightedSumPortable(o, v []float32, stride int, w []float32) {
+	clear(o)
+	for p, wgt := range w {
+		vp := v[p*stride:][:len(o)]
+		for d := range o {
+			o[d] = fmaFast(wgt, vp[d], o[d])
+		}
+	}
+}
