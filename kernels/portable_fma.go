@@ -31,10 +31,21 @@ import "math"
 // The slow path is fma32 itself, so equality with it holds by
 // construction there; TestFMAFast checks the fast path on random and
 // adversarial inputs (exact ties, near-ties, subnormals, overflow).
+//
+// The hot loops (fmaLanes, weightedSumPortable) spell this out with
+// fmaRare, since a function that may call fma32 is too costly for the
+// compiler to inline.
 func fmaFast(a, b, c float32) float32 {
-	s := float64(a)*float64(b) + float64(c)
-	if u := math.Float64bits(s); u&(1<<29-1) == 1<<28 || (u>>52&0x7ff)-1 < 896 {
-		return fma32(a, b, c)
+	if s := float64(a)*float64(b) + float64(c); !fmaRare(s) {
+		return float32(s)
 	}
-	return float32(s)
+	return fma32(a, b, c)
+}
+
+// fmaRare reports whether float32(s) of the float64 sum s may round twice
+// wrongly (see fmaFast): s is a float32 midpoint (its low 29 significand
+// bits are 1<<28) or in float32's subnormal range (exponent field 1..896).
+func fmaRare(s float64) bool {
+	u := math.Float64bits(s)
+	return u&(1<<29-1) == 1<<28 || (u>>52&0x7ff)-1 < 896
 }

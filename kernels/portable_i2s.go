@@ -1,5 +1,10 @@
 package kernels
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // The portable I2_S matmul multiplies four code/activation pairs with one
 // 64-bit integer multiply. A code byte of block b holds the codes c0..c3
 // of positions j, j+32, j+64, j+96 (bits 7-6 … 1-0); i2sSpread widens it
@@ -13,8 +18,8 @@ package kernels
 // after summing the 32 words of a block lane 2 holds at most 32·3·510 =
 // 48960 and lane 3 at most 32·4·510 = 65280, both below 2^16: no carry
 // reaches or leaves lane 3, and Σ C·U >> 48 is the block's exact Σ c·u.
-// Then Σ c·q = Σ c·u − 128·Σ c, and Σ c comes from the spread codes
-// themselves (their four lanes summed). Everything is exact integer
+// Then Σ c·q = Σ c·u − 128·Σ c, and Σ c is counted per row from the
+// code bits (i2sCodeSum). Everything is exact integer
 // arithmetic until i2sStore, so the result is the reference's bit for bit.
 // Code 3, which valid files never hold, spreads as 1 (t = 0) as in the
 // reference.
@@ -41,19 +46,37 @@ const (
 )
 
 // i2sLayout writes the biased activations q[0:len] (a multiple of 128) in
-// the layout U of the product trick: word 32b+j of block b holds positions
-// 128b+j+32i in lane i.
-func i2sLayout(u []uint64, q []int8) {
+// the layout U of the product trick, word 32b+j (positions 128b+j+32i in
+// lane i) at u[(32b+j)*stride].
+func i2sLayout(u []uint64, stride int, q []int8) {
 	for b := 0; b < len(q)/i2sBlock; b++ {
 		blk := (*[i2sBlock]int8)(q[b*i2sBlock:][:i2sBlock])
-		dst := (*[32]uint64)(u[b*32:][:32])
-		for j := range dst {
-			dst[j] = uint64(uint8(blk[j])^0x80) |
+		dst := u[b*32*stride:][:31*stride+1]
+		for j := 0; j < 32; j++ {
+			dst[j*stride] = uint64(uint8(blk[j])^0x80) |
 				uint64(uint8(blk[j+32])^0x80)<<16 |
 				uint64(uint8(blk[j+64])^0x80)<<32 |
 				uint64(uint8(blk[j+96])^0x80)<<48
 		}
 	}
+}
+
+// i2sCodeSum is Σ c over code bytes (code 3 counting 1): with H the high
+// and L the low bits of the 2-bit fields, Σ c = 2·|H| + |L| − 2·|H∧L|
+// (a 3 counts 2+1, less 2).
+func i2sCodeSum(codes []byte) int32 {
+	var n int
+	for len(codes) >= 8 {
+		w := binary.LittleEndian.Uint64(codes)
+		h := w >> 1 & 0x5555555555555555
+		l := w & 0x5555555555555555
+		n += 2*bits.OnesCount64(h) + bits.OnesCount64(l) - 2*bits.OnesCount64(h&l)
+		codes = codes[8:]
+	}
+	for _, b := range codes {
+		n += int(laneSum(i2sSpread[b]))
+	}
+	return int32(n)
 }
 
 // laneSum adds the four 16-bit lanes of v.
@@ -65,41 +88,45 @@ func laneSum(v uint64) int32 {
 // trick when rows start at block boundaries (K a multiple of 128); other
 // shapes, where a row starts inside a block, take the reference. Rows are
 // taken in strips of i2sStrip, tokens in tiles of i2sTile, the row in
-// chunks of i2sChunk activations: the layout of a tile's chunk serves the
-// whole strip and stays in L1.
+// chunks of i2sChunk activations: the layout of a tile's chunk (the four
+// tokens' words interleaved) serves the whole strip and stays in L1.
 func i2sRowsPortable(out []float32, w *I2S, a *QActs, tok *i2sTokens, m0, m1 int) {
 	K := w.K
 	if K%i2sBlock != 0 {
 		i2sRowsGeneric(out, w, a, tok, m0, m1)
 		return
 	}
-	var u [i2sTile][i2sChunk / 4]uint64
+	var u [i2sTile * i2sChunk / 4]uint64
 	var cu [i2sStrip][i2sTile]int32
 	var cs [i2sStrip]int32
 	for ms := m0; ms < m1; ms += i2sStrip {
 		me := min(ms+i2sStrip, m1)
+		for m := ms; m < me; m++ {
+			cs[m-ms] = i2sCodeSum(w.Data[m*K/4 : (m+1)*K/4])
+		}
 		for n0 := 0; n0 < a.N; n0 += i2sTile {
 			nt := min(i2sTile, a.N-n0)
-			cu, cs = [i2sStrip][i2sTile]int32{}, [i2sStrip]int32{}
+			cu = [i2sStrip][i2sTile]int32{}
 			for k0 := 0; k0 < K; k0 += i2sChunk {
 				kc := min(i2sChunk, K-k0)
-				for t := 0; t < nt; t++ {
-					i2sLayout(u[t][:kc/4], a.Q[(n0+t)*K+k0:][:kc])
+				if nt == i2sTile {
+					for t := 0; t < nt; t++ {
+						i2sLayout(u[t:], i2sTile, a.Q[(n0+t)*K+k0:][:kc])
+					}
+				} else {
+					for t := 0; t < nt; t++ {
+						i2sLayout(u[t*i2sChunk/4:], 1, a.Q[(n0+t)*K+k0:][:kc])
+					}
 				}
 				for m := ms; m < me; m++ {
 					codes := w.Data[(m*K+k0)/4:][:kc/4]
-					r := m - ms
-					switch nt {
-					case 4:
-						cs[r] += i2sDotP4(&cu[r], codes, &u[0], &u[1], &u[2], &u[3])
-					default:
-						for t := 0; t < nt; t++ {
-							s, c := i2sDotP1(codes, &u[t])
-							cu[r][t] += s
-							if t == 0 {
-								cs[r] += c
-							}
-						}
+					acc := &cu[m-ms]
+					if nt == i2sTile {
+						i2sDotP4(acc, codes, u[:kc])
+						continue
+					}
+					for t := 0; t < nt; t++ {
+						acc[t] += i2sDotP1(codes, u[t*i2sChunk/4:][:kc/4])
 					}
 				}
 			}
@@ -113,45 +140,39 @@ func i2sRowsPortable(out []float32, w *I2S, a *QActs, tok *i2sTokens, m0, m1 int
 	}
 }
 
-// i2sDotP1 returns Σ c·u and Σ c over the code bytes of whole blocks
-// against one token's layout u.
-func i2sDotP1(codes []byte, u *[i2sChunk / 4]uint64) (cu, cs int32) {
-	var csw uint64 // Σ C: a lane gains at most 2 per byte, so 1024 bytes fit
+// i2sDotP1 returns Σ c·u over the code bytes of whole blocks against one
+// token's layout u.
+func i2sDotP1(codes []byte, u []uint64) (cu int32) {
 	for b := 0; b < len(codes)/32; b++ {
 		blk := (*[32]byte)(codes[b*32:][:32])
 		ub := (*[32]uint64)(u[b*32:][:32])
 		var s0, s1 uint64
 		for j := 0; j < 32; j += 2 {
-			c0, c1 := i2sSpread[blk[j]], i2sSpread[blk[j+1]]
-			csw += c0 + c1
-			s0 += c0 * ub[j]
-			s1 += c1 * ub[j+1]
+			s0 += i2sSpread[blk[j]] * ub[j]
+			s1 += i2sSpread[blk[j+1]] * ub[j+1]
 		}
 		cu += int32(s0>>48) + int32(s1>>48)
 	}
-	return cu, laneSum(csw)
+	return cu
 }
 
-// i2sDotP4 adds Σ c·u against four tokens' layouts to acc and returns Σ c.
-func i2sDotP4(acc *[i2sTile]int32, codes []byte, u0, u1, u2, u3 *[i2sChunk / 4]uint64) int32 {
-	var csw uint64
+// i2sDotP4 adds Σ c·u against four tokens' interleaved layouts u to acc.
+func i2sDotP4(acc *[i2sTile]int32, codes []byte, u []uint64) {
 	for b := 0; b < len(codes)/32; b++ {
 		blk := (*[32]byte)(codes[b*32:][:32])
-		o := b * 32
-		a0, a1, a2, a3 := (*[32]uint64)(u0[o:o+32]), (*[32]uint64)(u1[o:o+32]), (*[32]uint64)(u2[o:o+32]), (*[32]uint64)(u3[o:o+32])
+		ub := (*[32 * i2sTile]uint64)(u[b*32*i2sTile:][:32*i2sTile])
 		var s0, s1, s2, s3 uint64
 		for j, c := range blk {
 			cw := i2sSpread[c]
-			csw += cw
-			s0 += cw * a0[j]
-			s1 += cw * a1[j]
-			s2 += cw * a2[j]
-			s3 += cw * a3[j]
+			uw := (*[i2sTile]uint64)(ub[j*i2sTile:][:i2sTile])
+			s0 += cw * uw[0]
+			s1 += cw * uw[1]
+			s2 += cw * uw[2]
+			s3 += cw * uw[3]
 		}
 		acc[0] += int32(s0 >> 48)
 		acc[1] += int32(s1 >> 48)
 		acc[2] += int32(s2 >> 48)
 		acc[3] += int32(s3 >> 48)
 	}
-	return laneSum(csw)
 }
