@@ -36,7 +36,12 @@ func denseRowsPortable(out []float32, w *Dense, x []float32, a *blockActs, n, m0
 		for m := m0; m < m1; m++ {
 			row := w.Data[m*rb : (m+1)*rb]
 			acc = [denseTile][denseLane]float32{}
-			for c := 0; c < full; c++ {
+			c := 0
+			if normal && nt == 1 && w.Type == DF16 {
+				f16RowLanes(&acc[0], f16Table(), row, x[t0*K:(t0+1)*K], full)
+				c = full
+			}
+			for ; c < full; c++ {
 				denseGroup64(&g, w.Type, row, c)
 				for t := 0; t < nt; t++ {
 					xt := (*[denseLane]float32)(x[(t0+t)*K+c*denseLane:][:denseLane])
@@ -136,32 +141,9 @@ func fmaLanesNormal(acc *[denseLane]float32, g *[denseLane]float64, x *[denseLan
 	}
 }
 
-// f16Hi maps the high byte of a half (sign, 5 exponent bits, the top 2
-// significand bits) to the bits of the float64 it starts: a normal half
-// (exponent field e in 1..30) is 2^(e-15)·(1 + m/1024), whose float64 has
-// the exponent field e+1008 and the significand m<<42, so the low byte
-// only has to be shifted in. Exponent fields 0 (zeros, subnormals) and 31
-// (infinities, NaN) map to 0, which f16To64 sends to f16ToF32.
-var f16Hi = func() (t [256]uint64) {
-	for b := range t {
-		if e := uint64(b>>2) & 31; e != 0 && e != 31 {
-			t[b] = uint64(b>>7)<<63 | (e+1008)<<52 | uint64(b&3)<<50
-		}
-	}
-	return t
-}()
-
-// f16To64 widens the half with bytes lo, hi exactly (as f16ToF32).
-func f16To64(lo, hi byte) float64 {
-	if h := f16Hi[hi]; h != 0 {
-		return math.Float64frombits(h | uint64(lo)<<42)
-	}
-	return float64(f16ToF32(uint16(lo) | uint16(hi)<<8))
-}
-
 // denseGroup64 is denseGroup for a whole group (32c+32 ≤ K) of an F32,
-// F16, BF16 or Q8_0 row, widened to float64 (exactly: every value is a
-// float32) and without the per-element bounds test.
+// F16 (by f16Table), BF16 or Q8_0 row, widened to float64 (exactly:
+// every value is a float32) and without the per-element bounds test.
 func denseGroup64(g *[denseLane]float64, t DType, row []byte, c int) {
 	gs := g[:] // a slice: no nil check per iteration (see fmaLanes)
 	switch t {
@@ -172,14 +154,9 @@ func denseGroup64(g *[denseLane]float64, t DType, row []byte, c int) {
 		}
 	case DF16:
 		src := row[c*2*denseLane:][:2*denseLane]
+		tab := f16Table()
 		for j := range gs {
-			// f16To64 written out (it is too costly to inline).
-			lo, hi := src[2*j], src[2*j+1]
-			if h := f16Hi[hi]; h != 0 {
-				gs[j] = math.Float64frombits(h | uint64(lo)<<42)
-			} else {
-				gs[j] = float64(f16ToF32(uint16(lo) | uint16(hi)<<8))
-			}
+			gs[j] = float64(tab[binary.LittleEndian.Uint16(src[2*j:])])
 		}
 	case DBF16:
 		src := row[c*2*denseLane:][:2*denseLane]

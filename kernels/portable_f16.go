@@ -1,0 +1,51 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"math"
+	"math/bits"
+	"sync"
+)
+
+// f16Table widens every half to float32 (f16ToF32 of each of the 65536
+// bit patterns, so exactly, subnormals, infinities and NaNs included): one
+// load instead of the bit operations, for the F16 output head, the largest
+// matrix a decode step reads. It is 256 KiB, built on first use, and a
+// head's halves use far fewer entries (their exponents cluster), which
+// stay in L2.
+var f16Table = sync.OnceValue(func() *[1 << 16]float32 {
+	t := new([1 << 16]float32)
+	for h := range t {
+		t[h] = f16ToF32(uint16(h))
+	}
+	return t
+})
+
+// f16RowLanes fuses the products of the F16 row (groups whole groups of
+// 32) with x into the 32 lanes acc, dequantizing each weight by f16Table
+// inside the loop: for one token there is nothing to share a dequantized
+// group with. The caller guarantees what fmaLanesNormal needs (no nonzero
+// |x| below 2^-54; halves are 0 or at least 2^-24), so only the midpoint
+// test is made; lanes that fail it are redone with fma32 after each group.
+func f16RowLanes(acc *[denseLane]float32, tab *[1 << 16]float32, row []byte, x []float32, groups int) {
+	a := acc[:]
+	for c := 0; c < groups; c++ {
+		src := row[c*2*denseLane:][:2*denseLane]
+		xs := x[c*denseLane:][:denseLane]
+		var old [denseLane]float32
+		var rare uint32
+		for j := range a {
+			g := tab[binary.LittleEndian.Uint16(src[2*j:])]
+			s := float64(g)*float64(xs[j]) + float64(a[j])
+			if math.Float64bits(s)&(1<<29-1) == 1<<28 {
+				rare |= 1 << j
+				old[j] = a[j]
+			}
+			a[j] = float32(s)
+		}
+		for ; rare != 0; rare &= rare - 1 {
+			j := bits.TrailingZeros32(rare)
+			a[j] = fma32(tab[binary.LittleEndian.Uint16(src[2*j:])], xs[j], old[j])
+		}
+	}
+}
