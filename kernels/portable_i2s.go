@@ -161,22 +161,29 @@ func i2sDotP1(codes []byte, u []uint64) (cu int32) {
 }
 
 // i2sDotP4 adds Σ c·u against four tokens' interleaved layouts u to acc.
+// The block loop takes array pointers and the sums live only inside
+// i2sBlockP4, which keeps them in registers.
 func i2sDotP4(acc *[i2sTile]int32, codes []byte, u []uint64) {
 	for b := 0; b < len(codes)/32; b++ {
-		blk := (*[32]byte)(codes[b*32:][:32])
-		ub := (*[32 * i2sTile]uint64)(u[b*32*i2sTile:][:32*i2sTile])
-		var s0, s1, s2, s3 uint64
-		for j, c := range blk {
-			cw := i2sSpread[c]
-			uw := (*[i2sTile]uint64)(ub[j*i2sTile:][:i2sTile])
-			s0 += cw * uw[0]
-			s1 += cw * uw[1]
-			s2 += cw * uw[2]
-			s3 += cw * uw[3]
-		}
-		acc[0] += int32(s0 >> 48)
-		acc[1] += int32(s1 >> 48)
-		acc[2] += int32(s2 >> 48)
-		acc[3] += int32(s3 >> 48)
+		i2sBlockP4(acc, (*[32]byte)(codes[b*32:][:32]), (*[32 * i2sTile]uint64)(u[b*32*i2sTile:][:32*i2sTile]))
 	}
+}
+
+// i2sBlockP4 is i2sDotP4 for one block.
+func i2sBlockP4(acc *[i2sTile]int32, blk *[32]byte, ub *[32 * i2sTile]uint64) {
+	sp := &i2sSpread
+	c, u := blk[:], ub[:] // slices: no nil check per iteration
+	var s0, s1, s2, s3 uint64
+	for j := range c {
+		cw := sp[c[j]]
+		w := u[4*j : 4*j+4 : 4*j+4]
+		s0 += cw * w[0]
+		s1 += cw * w[1]
+		s2 += cw * w[2]
+		s3 += cw * w[3]
+	}
+	acc[0] += int32(s0 >> 48)
+	acc[1] += int32(s1 >> 48)
+	acc[2] += int32(s2 >> 48)
+	acc[3] += int32(s3 >> 48)
 }
