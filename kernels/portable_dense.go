@@ -29,12 +29,21 @@ func denseRowsPortable(out []float32, w *Dense, x []float32, a *blockActs, n, m0
 	var g32, xpad [denseLane]float32
 	var g [denseLane]float64
 	var acc [denseTile][denseLane]float32
-	for t0 := 0; t0 < n; t0 += denseTile {
-		nt := min(denseTile, n-t0)
-		// F16 and Q8_0 weights are 0 or at least 2^-24 in magnitude.
-		normal := (w.Type == DF16 || w.Type == DQ8_0) && !hasTiny(x[t0*K:(t0+nt)*K], (127-54)<<23)
-		for m := m0; m < m1; m++ {
-			row := w.Data[m*rb : (m+1)*rb]
+	// normal[i]: tile i may take fmaLanesNormal. F16 and Q8_0 weights are
+	// 0 or at least 2^-24 in magnitude; tiles past the array take the full
+	// test (as exact, only slower).
+	var normal [64]bool
+	if w.Type == DF16 || w.Type == DQ8_0 {
+		for i := 0; i < len(normal) && i*denseTile < n; i++ {
+			t0 := i * denseTile
+			normal[i] = !hasTiny(x[t0*K:min(t0+denseTile, n)*K], (127-54)<<23)
+		}
+	}
+	for m := m0; m < m1; m++ {
+		row := w.Data[m*rb : (m+1)*rb]
+		for t0 := 0; t0 < n; t0 += denseTile {
+			nt := min(denseTile, n-t0)
+			normal := t0/denseTile < len(normal) && normal[t0/denseTile]
 			acc = [denseTile][denseLane]float32{}
 			c := 0
 			if normal && nt == 1 && w.Type == DF16 {

@@ -141,23 +141,27 @@ func i2sRowsPortable(out []float32, w *I2S, a *QActs, tok *i2sTokens, m0, m1 int
 }
 
 // i2sDotP1 returns Σ c·u over the code bytes of whole blocks against one
-// token's layout u, four bytes at a time into two sums (16 words each,
-// inside the 32 that a block's bound allows; more sums spill registers).
+// token's layout u.
 func i2sDotP1(codes []byte, u []uint64) (cu int32) {
-	sp := &i2sSpread
 	for b := 0; b < len(codes)/32; b++ {
-		blk := codes[b*32:][:32]
-		ub := u[b*32:][:32]
-		var s0, s1 uint64
-		for j := 0; j < 32; j += 4 {
-			c := blk[j : j+4 : j+4]
-			v := ub[j : j+4 : j+4]
-			s0 += sp[c[0]]*v[0] + sp[c[2]]*v[2]
-			s1 += sp[c[1]]*v[1] + sp[c[3]]*v[3]
-		}
-		cu += int32(s0>>48) + int32(s1>>48)
+		cu += i2sBlockP1((*[32]byte)(codes[b*32:][:32]), (*[32]uint64)(u[b*32:][:32]))
 	}
 	return cu
+}
+
+// i2sBlockP1 is i2sDotP1 for one block, four bytes at a time into two
+// sums (16 words each, inside the 32 that the bound allows; more sums
+// spill registers).
+func i2sBlockP1(blk *[32]byte, ub *[32]uint64) int32 {
+	sp := &i2sSpread
+	c, u := blk[:], ub[:] // slices: no nil check per iteration
+	var s0, s1 uint64
+	for j := 0; j < len(c); j += 4 {
+		cj, uj := c[j:j+4:j+4], u[j:j+4:j+4]
+		s0 += sp[cj[0]]*uj[0] + sp[cj[2]]*uj[2]
+		s1 += sp[cj[1]]*uj[1] + sp[cj[3]]*uj[3]
+	}
+	return int32(s0>>48) + int32(s1>>48)
 }
 
 // i2sDotP4 adds Σ c·u against four tokens' interleaved layouts u to acc.
