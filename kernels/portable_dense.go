@@ -46,9 +46,15 @@ func denseRowsPortable(out []float32, w *Dense, x []float32, a *blockActs, n, m0
 			normal := t0/denseTile < len(normal) && normal[t0/denseTile]
 			acc = [denseTile][denseLane]float32{}
 			c := 0
-			if normal && nt == 1 && w.Type == DF16 {
-				f16RowLanes(&acc[0], f16Table(), row, x[t0*K:(t0+1)*K], full)
-				c = full
+			if normal && nt == 1 { // one token: the row kernels, dequantizing in the loop
+				switch w.Type {
+				case DF16:
+					f16RowLanes(&acc[0], f16Table(), row, x[t0*K:(t0+1)*K], full)
+					c = full
+				case DQ8_0:
+					q80RowLanes(&acc[0], row, x[t0*K:(t0+1)*K], full)
+					c = full
+				}
 			}
 			for ; c < full; c++ {
 				denseGroup64(&g, w.Type, row, c)

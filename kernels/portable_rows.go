@@ -1,3 +1,7 @@
+// One-token row kernels of the portable dense path: with a single token
+// there is no other token to share a dequantized group with, so the
+// weights are dequantized inside the fused multiply-add loop.
+
 package kernels
 
 import (
@@ -46,6 +50,35 @@ func f16RowLanes(acc *[denseLane]float32, tab *[1 << 16]float32, row []byte, x [
 		for ; rare != 0; rare &= rare - 1 {
 			j := bits.TrailingZeros32(rare)
 			a[j] = fma32(tab[binary.LittleEndian.Uint16(src[2*j:])], xs[j], old[j])
+		}
+	}
+}
+
+// q80RowLanes is f16RowLanes for a Q8_0 row: weight j of a block is
+// d·q_j, which the reference rounds to float32; the product of an 11-bit
+// half and an 8-bit integer is exact in float32 (|d| ≥ 2^-24 or 0, |q| ≤
+// 128: no underflow or overflow), so forming it in float64 gives the same
+// value.
+func q80RowLanes(acc *[denseLane]float32, row []byte, x []float32, groups int) {
+	a := acc[:]
+	for c := 0; c < groups; c++ {
+		blk := row[c*q80Bytes:][:q80Bytes]
+		d := float64(f16ToF32(binary.LittleEndian.Uint16(blk)))
+		q := blk[2 : 2+denseLane]
+		xs := x[c*denseLane:][:denseLane]
+		var old [denseLane]float32
+		var rare uint32
+		for j := range a {
+			s := d*float64(int8(q[j]))*float64(xs[j]) + float64(a[j])
+			if math.Float64bits(s)&(1<<29-1) == 1<<28 {
+				rare |= 1 << j
+				old[j] = a[j]
+			}
+			a[j] = float32(s)
+		}
+		for ; rare != 0; rare &= rare - 1 {
+			j := bits.TrailingZeros32(rare)
+			a[j] = fma32(float32(d)*float32(int8(q[j])), xs[j], old[j])
 		}
 	}
 }
