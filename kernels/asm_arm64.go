@@ -1,0 +1,151 @@
+//go:build !purego
+
+package kernels
+
+// Stubs of asm_arm64.s. Each kernel's doc comment is the Go it computes
+// (its reference) and its steady-state instruction count, from which
+// dispatch_arm64.go's derivation of speed follows. Slices are passed as
+// pointers with the lengths the dispatch functions checked.
+
+// absMaxNEON returns max|x[i]| over n floats, n a positive multiple of 16
+// (absMaxGeneric; a NaN may propagate). 1.5 instructions per float.
+//
+//go:noescape
+func absMaxNEON(x *float32, n int) float32
+
+// quantRowNEON sets q[i] = clamp(round_half_even(float32(x[i]*s)), -128,
+// 127) for n floats, n a positive multiple of 16 (quantizeRowGeneric):
+// FMUL, FCVTNS (round to nearest even, saturating), two saturating
+// narrows. 1.25 instructions per float.
+//
+//go:noescape
+func quantRowNEON(q *int8, x *float32, n int, s float32)
+
+// sumInt8NEON returns Σq[i] over n bytes, n a positive multiple of 16
+// (sumInt8Generic): pairwise widening adds, exact.
+//
+//go:noescape
+func sumInt8NEON(q *int8, n int) int32
+
+// i2sDot4x1DOT sets acc[r] = Σ_k c[r,k]·q[k] for the 4 I2_S rows at w,
+// w+rb, w+2rb, w+3rb (whole 128-code blocks, nb of them) and one token q
+// (i2sRowsGeneric's integer sum; codes c are 0..2). Per 128 weights of a
+// row: one 32-byte load, 12 shift/mask instructions that unpack the four
+// code planes of FEAT_DotProd operands, 8 SDOT, plus a quarter of the
+// token's two 64-byte loads and the loop: 22 instructions.
+//
+//go:noescape
+func i2sDot4x1DOT(w *byte, rb int, q *int8, nb int, acc *[4]int32)
+
+// i2sDot4x1NEON is i2sDot4x1DOT for ARMv8.0 cores without SDOT: each SDOT
+// becomes SMULL, SMLAL2 and SADALP (16-bit products, exact: |c·q| ≤ 256,
+// two per 16-bit lane before the widening add). 38 instructions per 128
+// weights of a row.
+//
+//go:noescape
+func i2sDot4x1NEON(w *byte, rb int, q *int8, nb int, acc *[4]int32)
+
+// i2sDot4x4DOT is i2sDot4x1DOT for 4 tokens qs bytes apart: acc[4t+r] is
+// row r with token t. The 16 sums stay in registers; each row's 32 bytes
+// are unpacked once per code plane for all 4 tokens. Per 128 weights of a
+// row and token: 8 SDOT, 1 of unpacking and ¼ of the weight load, ½ of
+// the activation loads: about 10 instructions.
+//
+//go:noescape
+func i2sDot4x4DOT(w *byte, rb int, q *int8, qs int, nb int, acc *[16]int32)
+
+// i2sDot4x4NEON is i2sDot4x4DOT without SDOT (see i2sDot4x1NEON): about 26
+// instructions per 128 weights of a row and token.
+//
+//go:noescape
+func i2sDot4x4NEON(w *byte, rb int, q *int8, qs int, nb int, acc *[16]int32)
+
+// denseF16NEON sets out[i] to the dot product of x (ng groups of 32
+// floats) with the F16 row at w+i*rb, for rows rows (denseRowsGeneric for
+// one token): 32 lanes in eight registers, FCVTL widening (exact), FMLA
+// (fused, as fma32), then dotReduce's tree. Per 32 weights: one 64-byte
+// weight load, two 64-byte loads of x (L1), 8 FCVTL, 8 FMLA: 19
+// instructions, 0.6 per weight.
+//
+//go:noescape
+func denseF16NEON(w *byte, rb int, x *float32, ng int, rows int, out *float32)
+
+// denseF32NEON is denseF16NEON for F32 rows (no conversion): 12
+// instructions per 32 weights.
+//
+//go:noescape
+func denseF32NEON(w *byte, rb int, x *float32, ng int, rows int, out *float32)
+
+// denseBF16NEON is denseF16NEON for BF16 rows, widened by interleaving
+// with zeros (ZIP1/ZIP2, exact): 19 instructions per 32 weights.
+//
+//go:noescape
+func denseBF16NEON(w *byte, rb int, x *float32, ng int, rows int, out *float32)
+
+// denseQ80NEON is denseF16NEON for Q8_0 rows (34-byte blocks of an F16
+// scale d and 32 int8): each weight d·float32(q) rounded as denseGroup
+// does, then fused into its lane. 35 instructions per 32 weights.
+//
+//go:noescape
+func denseQ80NEON(w *byte, rb int, x *float32, ng int, rows int, out *float32)
+
+// weightedSumNEON sets o[d] = Σ_p w[p]·v[p·stride+d] for d < hd (a positive
+// multiple of 16) and n positions, each product fused into the sum in
+// position order (weightedSumGeneric); stride is in bytes. 16 outputs per
+// pass: one broadcast load, four loads, four FMLA per position.
+//
+//go:noescape
+func weightedSumNEON(o *float32, v *float32, stride int, w *float32, n int, hd int)
+
+// addNEON sets dst[i] += x[i] for n floats, n a positive multiple of 4.
+//
+//go:noescape
+func addNEON(dst *float32, x *float32, n int)
+
+// scaleMulNEON sets dst[i] = float32(x[i]*s) * w[i] (scaleMulGeneric), n
+// a positive multiple of 4.
+//
+//go:noescape
+func scaleMulNEON(dst *float32, x *float32, w *float32, s float32, n int)
+
+// relu2MulNEON sets dst[i] = float32(g·g)·up[i] with g = gate[i] if
+// gate[i] > 0 else 0 (relu2MulGeneric), n a positive multiple of 4.
+//
+//go:noescape
+func relu2MulNEON(dst *float32, gate *float32, up *float32, n int)
+
+// siluMulNEON sets dst[i] = float32(g/float32(1+expf32(-g)))·up[i]
+// (siluMulGeneric), n a positive multiple of 4; the exponential is
+// expf32's operation for operation.
+//
+//go:noescape
+func siluMulNEON(dst *float32, gate *float32, up *float32, n int)
+
+// expSubNEON sets x[i] = expf32(x[i]-m) for n floats, n a positive
+// multiple of 4.
+//
+//go:noescape
+func expSubNEON(x *float32, m float32, n int)
+
+// sumSquaresNEON returns Σ float64(float32(x[i]·x[i])) over n floats (n a
+// positive multiple of 8) in no particular order (see rmsMean).
+//
+//go:noescape
+func sumSquaresNEON(x *float32, n int) float64
+
+// ropePairsNEON rotates adjacent pairs (x[2i], x[2i+1]) by (cos[i],
+// sin[i]) for i < pairs (a positive multiple of 4) as ropeGeneric does.
+//
+//go:noescape
+func ropePairsNEON(x *float32, sin *float32, cos *float32, pairs int)
+
+// ropeHalvesNEON rotates NeoX pairs (x[i], x[i+half]) for i < half (a
+// positive multiple of 4) as ropeGeneric does.
+//
+//go:noescape
+func ropeHalvesNEON(x *float32, sin *float32, cos *float32, half int)
+
+// prefetchL2NEON issues PRFM PLDL2KEEP for lines 64-byte lines from p.
+//
+//go:noescape
+func prefetchL2NEON(p *byte, lines int)
