@@ -149,3 +149,15 @@ func ropeHalvesNEON(x *float32, sin *float32, cos *float32, half int)
 //
 //go:noescape
 func prefetchL2NEON(p *byte, lines int)
+
+// i2sDot4x8MMLA is i2sDot4x4DOT for 8 tokens with FEAT_I8MM's SMMLA, each
+// instruction a 2-row × 2-token tile of 8 positions (twice SDOT's
+// multiplies). p holds the tokens interleaved in pairs, ps bytes from one
+// pair to the next (interleavePairs); acc[4(4rp+jp) + l] is row 2rp+l/2
+// with token 2jp+l%2. Per 32 positions and 4 rows × 8 tokens: 2 row
+// loads, 4 to 16 unpacking instructions, 8 ZIP, 4 activation loads and 32
+// SMMLA: about 6 instructions per 128 weights of a row and token, against
+// 10 for the SDOT kernel.
+//
+//go:noescape
+func i2sDot4x8MMLA(w *byte, rb int, p *int8, ps int, nb int, acc *[32]int32)

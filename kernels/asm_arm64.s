@@ -12,6 +12,7 @@
 #define ENC2(base, d, n) WORD $((base) | ((n)<<5) | (d))
 
 #define SDOT(d, n, m) ENC3(0x4E809400, d, n, m)     // SDOT Vd.4S, Vn.16B, Vm.16B (FEAT_DotProd)
+#define SMMLA(d, n, m) ENC3(0x4E80A400, d, n, m)    // SMMLA Vd.4S, Vn.16B, Vm.16B (FEAT_I8MM)
 #define SMULL(d, n, m) ENC3(0x0E20C000, d, n, m)    // SMULL Vd.8H, Vn.8B, Vm.8B
 #define SMLAL2(d, n, m) ENC3(0x4E208000, d, n, m)   // SMLAL2 Vd.8H, Vn.16B, Vm.16B
 #define SADALP(d, n) ENC2(0x4E606800, d, n)         // SADALP Vd.4S, Vn.8H
@@ -438,6 +439,60 @@ groups: \
 	FSUB(0, 4, 5) \
 	FADD(1, 6, 7)
 
+// The SMMLA kernel: 4 rows × 8 tokens. SMMLA multiplies a 2×8 block of
+// int8 (two rows' codes at 8 positions, Vn) by the transpose of another
+// (two tokens' activations at the same positions, Vm) into a 2×2 tile of
+// int32 sums (lanes r0t0, r0t1, r1t0, r1t1). The activations come
+// interleaved in pairs (interleavePairs); the codes of a row pair are
+// interleaved here with ZIP1/ZIP2 on 64-bit halves. Accumulator
+// V(24 + 4·rp + jp) is row pair rp with token pair jp; zipped codes
+// V(16 + 4·rp + c) are row pair rp at the plane's positions [8c, 8c+8).
+#define MMLA_ROWPAIR(PLANE, ra, rb, z0, z1, z2, z3) \
+	VLD1 (ra), [V4.B16, V5.B16] \
+	PLANE(V4, V5, V6, V7) \
+	VLD1 (rb), [V4.B16, V5.B16] \
+	PLANE(V4, V5, V8, V9) \
+	VZIP1 V8.D2, V6.D2, z0.D2 \
+	VZIP2 V8.D2, V6.D2, z1.D2 \
+	VZIP1 V9.D2, V7.D2, z2.D2 \
+	VZIP2 V9.D2, V7.D2, z3.D2
+
+#define MMLA_TOKENPAIR(ptr, jp) \
+	VLD1.P 64(ptr), [V0.B16, V1.B16, V2.B16, V3.B16] \
+	SMMLA(24+jp, 16, 0) \
+	SMMLA(24+jp, 17, 1) \
+	SMMLA(24+jp, 18, 2) \
+	SMMLA(24+jp, 19, 3) \
+	SMMLA(28+jp, 20, 0) \
+	SMMLA(28+jp, 21, 1) \
+	SMMLA(28+jp, 22, 2) \
+	SMMLA(28+jp, 23, 3)
+
+#define MMLA_PLANE(PLANE) \
+	MMLA_ROWPAIR(PLANE, R0, R5, V16, V17, V18, V19) \
+	MMLA_ROWPAIR(PLANE, R6, R7, V20, V21, V22, V23) \
+	MMLA_TOKENPAIR(R10, 0) \
+	MMLA_TOKENPAIR(R11, 1) \
+	MMLA_TOKENPAIR(R12, 2) \
+	MMLA_TOKENPAIR(R13, 3)
+
+// The SMMLA kernel masks with V10.
+#define PLANE1_10(lo, hi, c0, c1) \
+	VUSHR $4, lo.B16, c0.B16 \
+	VUSHR $4, hi.B16, c1.B16 \
+	VAND  V10.B16, c0.B16, c0.B16 \
+	VAND  V10.B16, c1.B16, c1.B16
+
+#define PLANE2_10(lo, hi, c0, c1) \
+	VUSHR $2, lo.B16, c0.B16 \
+	VUSHR $2, hi.B16, c1.B16 \
+	VAND  V10.B16, c0.B16, c0.B16 \
+	VAND  V10.B16, c1.B16, c1.B16
+
+#define PLANE3_10(lo, hi, c0, c1) \
+	VAND V10.B16, lo.B16, c0.B16 \
+	VAND V10.B16, hi.B16, c1.B16
+
 // func absMaxNEON(x *float32, n int) float32
 TEXT ·absMaxNEON(SB), NOSPLIT, $0-20
 	MOVD x+0(FP), R0
@@ -746,4 +801,43 @@ prefetch_loop:
 	ADD  $64, R0, R0
 	SUBS $1, R1, R1
 	BNE  prefetch_loop
+	RET
+
+// func i2sDot4x8MMLA(w *byte, rb int, p *int8, ps int, nb int, acc *[32]int32)
+TEXT ·i2sDot4x8MMLA(SB), NOSPLIT, $0-48
+	MOVD  w+0(FP), R0
+	MOVD  rb+8(FP), R1
+	MOVD  p+16(FP), R10
+	MOVD  ps+24(FP), R2
+	MOVD  nb+32(FP), R3
+	MOVD  acc+40(FP), R4
+	ADD   R1, R0, R5
+	ADD   R1, R5, R6
+	ADD   R1, R6, R7
+	ADD   R2, R10, R11
+	ADD   R2, R11, R12
+	ADD   R2, R12, R13
+	VMOVI $3, V10.B16
+	VEOR  V24.B16, V24.B16, V24.B16
+	VEOR  V25.B16, V25.B16, V25.B16
+	VEOR  V26.B16, V26.B16, V26.B16
+	VEOR  V27.B16, V27.B16, V27.B16
+	VEOR  V28.B16, V28.B16, V28.B16
+	VEOR  V29.B16, V29.B16, V29.B16
+	VEOR  V30.B16, V30.B16, V30.B16
+	VEOR  V31.B16, V31.B16, V31.B16
+
+mmla_loop:
+	MMLA_PLANE(PLANE0)
+	MMLA_PLANE(PLANE1_10)
+	MMLA_PLANE(PLANE2_10)
+	MMLA_PLANE(PLANE3_10)
+	ADD  $32, R0, R0
+	ADD  $32, R5, R5
+	ADD  $32, R6, R6
+	ADD  $32, R7, R7
+	SUBS $1, R3, R3
+	BNE  mmla_loop
+	VST1.P [V24.S4, V25.S4, V26.S4, V27.S4], 64(R4)
+	VST1   [V28.S4, V29.S4, V30.S4, V31.S4], (R4)
 	RET

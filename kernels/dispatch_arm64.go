@@ -27,12 +27,16 @@ import (
 // keeps the portable Go path for what its assembly leaves. Advanced SIMD
 // is mandatory in ARMv8-A, so every arm64 core has the neon tier;
 // FEAT_DotProd (ARMv8.2+: Apple M1 and later, Graviton2 and later,
-// Cortex-A76 and later) adds SDOT. cpuid reads HWCAP on Linux and sysctl
-// on Darwin.
+// Cortex-A76 and later) adds SDOT, and FEAT_I8MM (Apple M2 and later,
+// Graviton3 and later) SMMLA for batches of 8 tokens. cpuid reads HWCAP on
+// Linux and sysctl on Darwin.
 func archPaths() []kernelPath {
 	p := []kernelPath{{"neon", pathFlags{neon: true, portable: true}}}
 	if cpuid.CPU.Supports(cpuid.ASIMDDP) {
 		p = append(p, kernelPath{"dotprod", pathFlags{neon: true, dot: true, portable: true}})
+		if cpuid.CPU.Supports(cpuid.I8MM) {
+			p = append(p, kernelPath{"i8mm", pathFlags{neon: true, dot: true, i8mm: true, portable: true}})
+		}
 	}
 	return p
 }
@@ -71,9 +75,10 @@ func sumInt8(q []int8) int32 {
 }
 
 // i2sRows runs the assembly on groups of 4 rows when rows start at block
-// boundaries (K a multiple of 128): 4 tokens at a time, then the last
-// tokens one by one; other shapes and the last rows of a group take the
-// fallback. The kernels return exact integer sums, which i2sStore scales.
+// boundaries (K a multiple of 128): 8 tokens at a time with SMMLA (i8mm),
+// then 4 at a time, then the last tokens one by one; other shapes and the
+// last rows of a group take the fallback. The kernels return exact integer
+// sums, which i2sStore scales.
 func i2sRows(out []float32, w *I2S, a *QActs, tok *i2sTokens, _ []byte, m0, m1 int) {
 	K := w.K
 	if !useNEON || K%i2sBlock != 0 || m1-m0 < 4 {
@@ -83,12 +88,21 @@ func i2sRows(out []float32, w *I2S, a *QActs, tok *i2sTokens, _ []byte, m0, m1 i
 	nb, rb := K/i2sBlock, K/4
 	_ = out[(a.N-1)*w.M+m1-1]
 	_ = a.Q[a.N*K-1]
+	var acc8 [32]int32
 	var acc [16]int32
 	var acc1 [4]int32
+	n8 := len(tok.pairs) / K // whole 8-token tiles interleaved for SMMLA
 	m := m0
 	for ; m+4 <= m1; m += 4 {
 		rows := w.Data[m*rb : (m+4)*rb]
 		n := 0
+		for ; n+8 <= n8; n += 8 {
+			i2sDot4x8MMLA(&rows[0], rb, &tok.pairs[n*K], 2*K, nb, &acc8)
+			for i, v := range acc8 {
+				rp, jp, l := i/16, i/4%4, i%4
+				i2sStore(out, w, tok, n+2*jp+l%2, m+2*rp+l/2, v)
+			}
+		}
 		for ; n+4 <= a.N; n += 4 {
 			if useDot {
 				i2sDot4x4DOT(&rows[0], rb, &a.Q[n*K], K, nb, &acc)
