@@ -161,3 +161,21 @@ func prefetchL2NEON(p *byte, lines int)
 //
 //go:noescape
 func i2sDot4x8MMLA(w *byte, rb int, p *int8, ps int, nb int, acc *[32]int32)
+
+// q6KRowsDOT sets out[i] = q6KDotGeneric(row i, q, d) for rows rows of
+// Q6_K at w, rb bytes apart, and one token's block-quantized activations
+// (q: nsb·256 int8, d: nsb block scales). Per super-block (256 weights,
+// 210 bytes): 4 row loads, 80 instructions rebuilding the signed 6-bit
+// codes, 16 activation loads and zeroings, 16 SDOT, 16 MLA by element
+// with the sub-block scales, 7 to widen the scales and 10 for the float
+// step: about 150, 0.7 per byte.
+//
+//go:noescape
+func q6KRowsDOT(w *byte, rb int, q *int8, d *float32, nsb int, rows int, out *float32)
+
+// q6KRowsNEON is q6KRowsDOT without SDOT (SMULL, SMLAL2, SADALP; |code·q|
+// ≤ 4096 fits the 16-bit products): about 180 instructions per
+// super-block.
+//
+//go:noescape
+func q6KRowsNEON(w *byte, rb int, q *int8, d *float32, nsb int, rows int, out *float32)

@@ -13,6 +13,7 @@
 
 #define SDOT(d, n, m) ENC3(0x4E809400, d, n, m)     // SDOT Vd.4S, Vn.16B, Vm.16B (FEAT_DotProd)
 #define SMMLA(d, n, m) ENC3(0x4E80A400, d, n, m)    // SMMLA Vd.4S, Vn.16B, Vm.16B (FEAT_I8MM)
+#define MLAE(d, n, m, i) WORD $(0x6F800000 | (((i)&1)<<21) | (((i)>>1)<<11) | ((m)<<16) | ((n)<<5) | (d)) // MLA Vd.4S, Vn.4S, Vm.S[i] (m < 16)
 #define SMULL(d, n, m) ENC3(0x0E20C000, d, n, m)    // SMULL Vd.8H, Vn.8B, Vm.8B
 #define SMLAL2(d, n, m) ENC3(0x4E208000, d, n, m)   // SMLAL2 Vd.8H, Vn.16B, Vm.16B
 #define SADALP(d, n) ENC2(0x4E606800, d, n)         // SADALP Vd.4S, Vn.8H
@@ -493,6 +494,105 @@ groups: \
 	VAND V10.B16, lo.B16, c0.B16 \
 	VAND V10.B16, hi.B16, c1.B16
 
+// Q6_K: per super-block of 256 weights, halves h of 128: ql (64 bytes at
+// 64h) in V0-V3 (A = bytes 0-31, B = 32-63), qh (32 bytes at 128+32h) in
+// V4, V5. Quarter r of the half takes the low nibbles of A (r=0) or B
+// (r=1), or the high ones (r=2, 3), and bits 2r+1..2r of qh as bits 5-4;
+// minus 32 that is the signed code. Each 16 codes × 16 activations is one
+// sub-block: its dot product (DOTS into the zeroed V14) times the
+// sub-block's scale (int32 lanes of V6-V9) accumulates into V13 (MLA by
+// element): the exact integer sum of q6KDotGeneric, in another order.
+// V10 holds 0x0F, V11 0x30, V12 32 in every byte.
+#define Q6_LOW_AND(src, dst) VAND V10.B16, src.B16, dst.B16
+#define Q6_LOW_SHR(src, dst) VUSHR $4, src.B16, dst.B16
+#define Q6_HB_SHL4(h, dst) \
+	VSHL $4, h.B16, dst.B16 \
+	VAND V11.B16, dst.B16, dst.B16
+#define Q6_HB_SHL2(h, dst) \
+	VSHL $2, h.B16, dst.B16 \
+	VAND V11.B16, dst.B16, dst.B16
+#define Q6_HB_AND(h, dst) VAND V11.B16, h.B16, dst.B16
+#define Q6_HB_SHR2(h, dst) \
+	VUSHR $2, h.B16, dst.B16 \
+	VAND  V11.B16, dst.B16, dst.B16
+
+#define Q6_SUB(DOTS, LOW, HB, ql, qh, act, sreg, si) \
+	LOW(ql, V15) \
+	HB(qh, V16) \
+	VORR V16.B16, V15.B16, V15.B16 \
+	VSUB V12.B16, V15.B16, V15.B16 \
+	VEOR V14.B16, V14.B16, V14.B16 \
+	DOTS(14, 15, act) \
+	MLAE(13, 14, sreg, si)
+
+// Q6_QUARTER: quarter r (LOW/HB select it; la, lb: its ql registers for
+// positions 0-15 and 16-31) of half h: scales 8h+2r and 8h+2r+1.
+#define Q6_QUARTER(DOTS, LOW, HB, la, lb, sreg, si) \
+	VLD1.P 32(R8), [V17.B16, V18.B16] \
+	Q6_SUB(DOTS, LOW, HB, la, V4, 17, sreg, si) \
+	Q6_SUB(DOTS, LOW, HB, lb, V5, 18, sreg, si+1)
+
+#define Q6_HALF(DOTS, off, sa, sb) \
+	ADD  $off, R7, R12 \
+	VLD1 (R12), [V0.B16, V1.B16, V2.B16, V3.B16] \
+	ADD  $(128+off/2), R7, R12 \
+	VLD1 (R12), [V4.B16, V5.B16] \
+	Q6_QUARTER(DOTS, Q6_LOW_AND, Q6_HB_SHL4, V0, V1, sa, 0) \
+	Q6_QUARTER(DOTS, Q6_LOW_AND, Q6_HB_SHL2, V2, V3, sa, 2) \
+	Q6_QUARTER(DOTS, Q6_LOW_SHR, Q6_HB_AND, V0, V1, sb, 0) \
+	Q6_QUARTER(DOTS, Q6_LOW_SHR, Q6_HB_SHR2, V2, V3, sb, 2)
+
+// Q6K_ROWS(DOTS): every row against one token; per super-block the
+// integer sum, then acc += float32(float32(f16(d)·d_a)·float32(isum)) in
+// scalar float32, super-blocks in order, as q6KDotGeneric.
+#define Q6K_ROWS(DOTS) \
+	MOVD w+0(FP), R0 \
+	MOVD rb+8(FP), R1 \
+	MOVD q+16(FP), R2 \
+	MOVD d+24(FP), R3 \
+	MOVD nsb+32(FP), R4 \
+	MOVD rows+40(FP), R5 \
+	MOVD out+48(FP), R6 \
+	VMOVI $15, V10.B16 \
+	VMOVI $48, V11.B16 \
+	VMOVI $32, V12.B16 \
+rows: \
+	MOVD R0, R7 \
+	MOVD R2, R8 \
+	MOVD R3, R9 \
+	MOVD R4, R11 \
+	VEOR V20.B16, V20.B16, V20.B16 \
+blocks: \
+	VEOR V13.B16, V13.B16, V13.B16 \
+	ADD  $192, R7, R12 \
+	VLD1 (R12), [V6.B16] \
+	SXTL8H(14, 6) \
+	SXTL28H(15, 6) \
+	SXTL4S(6, 14) \
+	SXTL24S(7, 14) \
+	SXTL4S(8, 15) \
+	SXTL24S(9, 15) \
+	Q6_HALF(DOTS, 0, 6, 7) \
+	Q6_HALF(DOTS, 64, 8, 9) \
+	VADDV V13.S4, V13 \
+	FMOVS F13, R12 \
+	SCVTFWS R12, F21 \
+	MOVHU 208(R7), R12 \
+	FMOVS R12, F22 \
+	FCVTHS F22, F22 \
+	FMOVS.P 4(R9), F23 \
+	FMULS F23, F22, F22 \
+	FMULS F22, F21, F21 \
+	FADDS F21, F20, F20 \
+	ADD  $210, R7, R7 \
+	SUBS $1, R11, R11 \
+	BNE  blocks \
+	FMOVS.P F20, 4(R6) \
+	ADD  R1, R0, R0 \
+	SUBS $1, R5, R5 \
+	BNE  rows \
+	RET
+
 // func absMaxNEON(x *float32, n int) float32
 TEXT ·absMaxNEON(SB), NOSPLIT, $0-20
 	MOVD x+0(FP), R0
@@ -841,3 +941,11 @@ mmla_loop:
 	VST1.P [V24.S4, V25.S4, V26.S4, V27.S4], 64(R4)
 	VST1   [V28.S4, V29.S4, V30.S4, V31.S4], (R4)
 	RET
+
+// func q6KRowsDOT(w *byte, rb int, q *int8, d *float32, nsb int, rows int, out *float32)
+TEXT ·q6KRowsDOT(SB), NOSPLIT, $0-56
+	Q6K_ROWS(DOTS_DOT)
+
+// func q6KRowsNEON(w *byte, rb int, q *int8, d *float32, nsb int, rows int, out *float32)
+TEXT ·q6KRowsNEON(SB), NOSPLIT, $0-56
+	Q6K_ROWS(DOTS_NEON)

@@ -132,9 +132,13 @@ func i2sRows(out []float32, w *I2S, a *QActs, tok *i2sTokens, _ []byte, m0, m1 i
 }
 
 // denseRows runs the assembly for F32, F16, BF16 and Q8_0 rows when K is a
-// multiple of 32: every row of the range against one token per call.
-// Q6_K and other shapes take the fallback.
+// multiple of 32, and for Q6_K rows: every row of the range against one
+// token per call. Other shapes take the fallback.
 func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int) {
+	if useNEON && w.Type == DQ6_K && m1 > m0 {
+		q6KRows(out, w, a, n, m0, m1)
+		return
+	}
 	if !useNEON || w.Type == DQ6_K || w.K%denseLane != 0 || m1 <= m0 {
 		denseRowsFallback(out, w, x, a, n, m0, m1)
 		return
@@ -154,6 +158,22 @@ func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int
 			denseBF16NEON(&rows[0], rb, &x[t*K], K/denseLane, m1-m0, o)
 		case DQ8_0:
 			denseQ80NEON(&rows[0], rb, &x[t*K], K/denseLane, m1-m0, o)
+		}
+	}
+}
+
+// q6KRows runs the integer Q6_K kernel over rows [m0, m1) for each token.
+func q6KRows(out []float32, w *Dense, a *blockActs, n, m0, m1 int) {
+	K, M, rb, nsb := w.K, w.M, w.rowBytes(), w.K/q6KBlock
+	rows := w.Data[m0*rb : m1*rb]
+	_ = out[(n-1)*M+m1-1]
+	_ = a.q[n*K-1]
+	_ = a.d[n*nsb-1]
+	for t := 0; t < n; t++ {
+		if useDot {
+			q6KRowsDOT(&rows[0], rb, &a.q[t*K], &a.d[t*nsb], nsb, m1-m0, &out[t*M+m0])
+		} else {
+			q6KRowsNEON(&rows[0], rb, &a.q[t*K], &a.d[t*nsb], nsb, m1-m0, &out[t*M+m0])
 		}
 	}
 }
