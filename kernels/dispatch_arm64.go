@@ -17,8 +17,8 @@ import (
 // (32 bytes) of a row, 0.69 per byte; a core that retires 4 vector
 // instructions per cycle at 3 GHz then consumes 17 GB/s, so 6 such cores
 // cover Apple M2's ~100 GB/s (4 P-cores at 3.5 GHz consume 81 GB/s, within
-// a fifth of the roofline) and 18 of Graviton3's 64 cover its ~300 GB/s
-// (2.6 GHz: 15 GB/s a core). The NEON tier (38 instructions, 1.2 per byte)
+// a fifth of the roofline) and 20 of Graviton3's 64 cover its ~300 GB/s
+// (at its 2.6 GHz: 15 GB/s a core). The NEON tier (38 instructions, 1.2 per byte)
 // gives 10 GB/s a core: a Raspberry Pi 4's ~4 GB/s needs one of its four
 // Cortex-A72 cores. The F16 head (19 instructions per 64 bytes, 0.3 per
 // byte) consumes 40 GB/s a core at 3 GHz, never the bottleneck.
