@@ -194,3 +194,21 @@ func q6KRowsDOT(w *byte, rb int, q *int8, d *float32, nsb int, rows int, out *fl
 //
 //go:noescape
 func q6KRowsNEON(w *byte, rb int, q *int8, d *float32, nsb int, rows int, out *float32)
+
+// widenF16NEON writes ng groups of 32 F16 weights at w to dst as float32
+// (exact), as the F16 row kernel widens them; batches widen a few rows
+// once into L1 and run the F32 kernel for every token.
+//
+//go:noescape
+func widenF16NEON(dst *float32, w *byte, ng int)
+
+// widenBF16NEON is widenF16NEON for BF16 (exact).
+//
+//go:noescape
+func widenBF16NEON(dst *float32, w *byte, ng int)
+
+// widenQ80NEON is widenF16NEON for Q8_0 blocks: float32(d·float32(q)),
+// the rounded weight of denseGroup.
+//
+//go:noescape
+func widenQ80NEON(dst *float32, w *byte, ng int)

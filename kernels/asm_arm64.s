@@ -593,6 +593,21 @@ blocks: \
 	BNE  rows \
 	RET
 
+// WIDEN(LOADW): ng groups of 32 weights at w, widened by LOADW as the
+// dense kernels do, stored as float32 at dst.
+#define WIDEN(LOADW) \
+	MOVD dst+0(FP), R5 \
+	MOVD w+8(FP), R6 \
+	MOVD ng+16(FP), R8 \
+	VEOR V30.B16, V30.B16, V30.B16 \
+loop: \
+	LOADW \
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R5) \
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R5) \
+	SUBS $1, R8, R8 \
+	BNE  loop \
+	RET
+
 // func absMaxNEON(x *float32, n int) float32
 TEXT ·absMaxNEON(SB), NOSPLIT, $0-20
 	MOVD x+0(FP), R0
@@ -949,3 +964,15 @@ TEXT ·q6KRowsDOT(SB), NOSPLIT, $0-56
 // func q6KRowsNEON(w *byte, rb int, q *int8, d *float32, nsb int, rows int, out *float32)
 TEXT ·q6KRowsNEON(SB), NOSPLIT, $0-56
 	Q6K_ROWS(DOTS_NEON)
+
+// func widenF16NEON(dst *float32, w *byte, ng int)
+TEXT ·widenF16NEON(SB), NOSPLIT, $0-24
+	WIDEN(LOADW_F16)
+
+// func widenBF16NEON(dst *float32, w *byte, ng int)
+TEXT ·widenBF16NEON(SB), NOSPLIT, $0-24
+	WIDEN(LOADW_BF16)
+
+// func widenQ80NEON(dst *float32, w *byte, ng int)
+TEXT ·widenQ80NEON(SB), NOSPLIT, $0-24
+	WIDEN(LOADW_Q80)

@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"sync"
 	"unsafe"
 
 	"github.com/klauspost/cpuid/v2"
@@ -132,8 +133,11 @@ func i2sRows(out []float32, w *I2S, a *QActs, tok *i2sTokens, _ []byte, m0, m1 i
 }
 
 // denseRows runs the assembly for F32, F16, BF16 and Q8_0 rows when K is a
-// multiple of 32, and for Q6_K rows: every row of the range against one
-// token per call. Other shapes take the fallback.
+// multiple of 32, and for Q6_K rows. One token reads each row once. A
+// batch widens 4 rows at a time to float32 in L1 (widen*NEON: the same
+// values the row kernels compute) and runs the F32 kernel for every
+// token on them, so the weights still come from memory once, not once
+// per token. Other shapes take the fallback.
 func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int) {
 	if useNEON && w.Type == DQ6_K && m1 > m0 {
 		q6KRows(out, w, a, n, m0, m1)
@@ -147,6 +151,10 @@ func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int
 	rows := w.Data[m0*rb : m1*rb]
 	_ = out[(n-1)*M+m1-1]
 	_ = x[n*K-1]
+	if n > 1 && w.Type != DF32 {
+		denseBatch(out, w, x, n, m0, m1)
+		return
+	}
 	for t := 0; t < n; t++ {
 		o := &out[t*M+m0]
 		switch w.Type {
@@ -160,6 +168,34 @@ func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int
 			denseQ80NEON(&rows[0], rb, &x[t*K], K/denseLane, m1-m0, o)
 		}
 	}
+}
+
+// widened is the per-call scratch of denseBatch: 4 rows of float32.
+var widened = sync.Pool{New: func() any { return new([]float32) }}
+
+// denseBatch is denseRows for n > 1 tokens of F16, BF16 or Q8_0 rows
+// (bounds checked by the caller).
+func denseBatch(out []float32, w *Dense, x []float32, n, m0, m1 int) {
+	K, M, rb := w.K, w.M, w.rowBytes()
+	sp := widened.Get().(*[]float32)
+	buf := growSlice(*sp, 4*K)
+	for m := m0; m < m1; m += 4 {
+		r := min(4, m1-m)
+		src, ng := &w.Data[m*rb], r*K/denseLane
+		switch w.Type {
+		case DF16:
+			widenF16NEON(&buf[0], src, ng)
+		case DBF16:
+			widenBF16NEON(&buf[0], src, ng)
+		case DQ8_0:
+			widenQ80NEON(&buf[0], src, ng)
+		}
+		for t := 0; t < n; t++ {
+			denseF32NEON((*byte)(unsafe.Pointer(&buf[0])), 4*K, &x[t*K], K/denseLane, r, &out[t*M+m])
+		}
+	}
+	*sp = buf
+	widened.Put(sp)
 }
 
 // q6KRows runs the integer Q6_K kernel over rows [m0, m1) for each token.
