@@ -12,6 +12,19 @@
 #define ENC2(base, d, n) WORD $((base) | ((n)<<5) | (d))
 
 #define SDOT(d, n, m) ENC3(0x4E809400, d, n, m)     // SDOT Vd.4S, Vn.16B, Vm.16B (FEAT_DotProd)
+// ZERO4 clears four vector registers.
+#define ZERO4(a, b, c, d) \
+	VEOR a.B16, a.B16, a.B16 \
+	VEOR b.B16, b.B16, b.B16 \
+	VEOR c.B16, c.B16, c.B16 \
+	VEOR d.B16, d.B16, d.B16
+
+// ROWS4 points R5-R7 at the 3 rows after R0's, R1 bytes apart.
+#define ROWS4 \
+	ADD R1, R0, R5 \
+	ADD R1, R5, R6 \
+	ADD R1, R6, R7
+
 #define SMMLA(d, n, m) ENC3(0x4E80A400, d, n, m)    // SMMLA Vd.4S, Vn.16B, Vm.16B (FEAT_I8MM)
 #define MLAE(d, n, m, i) WORD $(0x6F800000 | (((i)&1)<<21) | (((i)>>1)<<11) | ((m)<<16) | ((n)<<5) | (d)) // MLA Vd.4S, Vn.4S, Vm.S[i] (m < 16)
 #define SMULL(d, n, m) ENC3(0x0E20C000, d, n, m)    // SMULL Vd.8H, Vn.8B, Vm.8B
@@ -53,26 +66,26 @@
 // I2_S: byte j of a 32-byte block holds the codes of k = j, j+32, j+64,
 // j+96 in bits 7-6, 5-4, 3-2, 1-0. With the block's bytes in two registers
 // (j < 16, j ≥ 16), code plane p (k in [32p, 32p+32)) is (raw >> (6-2p)) & 3,
-// already in 16-byte order. V31 holds the mask 3 in every byte.
-#define PLANE0(lo, hi, c0, c1) \
+// already in 16-byte order; mask holds 3 in every byte.
+#define PLANE0(lo, hi, c0, c1, mask) \
 	VUSHR $6, lo.B16, c0.B16 \
 	VUSHR $6, hi.B16, c1.B16
 
-#define PLANE1(lo, hi, c0, c1) \
+#define PLANE1(lo, hi, c0, c1, mask) \
 	VUSHR $4, lo.B16, c0.B16 \
 	VUSHR $4, hi.B16, c1.B16 \
-	VAND  V31.B16, c0.B16, c0.B16 \
-	VAND  V31.B16, c1.B16, c1.B16
+	VAND  mask.B16, c0.B16, c0.B16 \
+	VAND  mask.B16, c1.B16, c1.B16
 
-#define PLANE2(lo, hi, c0, c1) \
+#define PLANE2(lo, hi, c0, c1, mask) \
 	VUSHR $2, lo.B16, c0.B16 \
 	VUSHR $2, hi.B16, c1.B16 \
-	VAND  V31.B16, c0.B16, c0.B16 \
-	VAND  V31.B16, c1.B16, c1.B16
+	VAND  mask.B16, c0.B16, c0.B16 \
+	VAND  mask.B16, c1.B16, c1.B16
 
-#define PLANE3(lo, hi, c0, c1) \
-	VAND V31.B16, lo.B16, c0.B16 \
-	VAND V31.B16, hi.B16, c1.B16
+#define PLANE3(lo, hi, c0, c1, mask) \
+	VAND mask.B16, lo.B16, c0.B16 \
+	VAND mask.B16, hi.B16, c1.B16
 
 // DOTS(acc, c, a): acc.4S += the 4-byte dot products of c and a. With
 // FEAT_DotProd one SDOT; without, 16-bit products (SMULL, SMLAL2: |c·a| ≤
@@ -90,16 +103,16 @@
 // e, planes 1 and 3 to o (two chains halve the dependency latency).
 #define I2S_ROW1(DOTS, ptr, e, o) \
 	VLD1.P 32(ptr), [V24.B16, V25.B16] \
-	PLANE0(V24, V25, V26, V27) \
+	PLANE0(V24, V25, V26, V27, V31) \
 	DOTS(e, 26, 0) \
 	DOTS(e, 27, 1) \
-	PLANE1(V24, V25, V26, V27) \
+	PLANE1(V24, V25, V26, V27, V31) \
 	DOTS(o, 26, 2) \
 	DOTS(o, 27, 3) \
-	PLANE2(V24, V25, V28, V29) \
+	PLANE2(V24, V25, V28, V29, V31) \
 	DOTS(e, 28, 4) \
 	DOTS(e, 29, 5) \
-	PLANE3(V24, V25, V28, V29) \
+	PLANE3(V24, V25, V28, V29, V31) \
 	DOTS(o, 28, 6) \
 	DOTS(o, 29, 7)
 
@@ -109,18 +122,10 @@
 	MOVD q+16(FP), R2 \
 	MOVD nb+24(FP), R3 \
 	MOVD acc+32(FP), R4 \
-	ADD  R1, R0, R5 \
-	ADD  R1, R5, R6 \
-	ADD  R1, R6, R7 \
+	ROWS4 \
 	VMOVI $3, V31.B16 \
-	VEOR V16.B16, V16.B16, V16.B16 \
-	VEOR V17.B16, V17.B16, V17.B16 \
-	VEOR V18.B16, V18.B16, V18.B16 \
-	VEOR V19.B16, V19.B16, V19.B16 \
-	VEOR V20.B16, V20.B16, V20.B16 \
-	VEOR V21.B16, V21.B16, V21.B16 \
-	VEOR V22.B16, V22.B16, V22.B16 \
-	VEOR V23.B16, V23.B16, V23.B16 \
+	ZERO4(V16, V17, V18, V19) \
+	ZERO4(V20, V21, V22, V23) \
 loop: \
 	VLD1.P 64(R2), [V0.B16, V1.B16, V2.B16, V3.B16] \
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16] \
@@ -147,7 +152,7 @@ loop: \
 // into V10, V11 and dotted into accumulator V16+4t+r.
 #define I2S_PLANE4_ROW(DOTS, PLANE, ptr, r) \
 	VLD1 (ptr), [V8.B16, V9.B16] \
-	PLANE(V8, V9, V10, V11) \
+	PLANE(V8, V9, V10, V11, V15) \
 	DOTS(16+r, 10, 0) \
 	DOTS(16+r, 11, 1) \
 	DOTS(20+r, 10, 2) \
@@ -182,34 +187,20 @@ loop: \
 	MOVD qs+24(FP), R2 \
 	MOVD nb+32(FP), R3 \
 	MOVD acc+40(FP), R4 \
-	ADD  R1, R0, R5 \
-	ADD  R1, R5, R6 \
-	ADD  R1, R6, R7 \
+	ROWS4 \
 	ADD  R2, R10, R11 \
 	ADD  R2, R11, R12 \
 	ADD  R2, R12, R13 \
 	VMOVI $3, V15.B16 \
-	VEOR V16.B16, V16.B16, V16.B16 \
-	VEOR V17.B16, V17.B16, V17.B16 \
-	VEOR V18.B16, V18.B16, V18.B16 \
-	VEOR V19.B16, V19.B16, V19.B16 \
-	VEOR V20.B16, V20.B16, V20.B16 \
-	VEOR V21.B16, V21.B16, V21.B16 \
-	VEOR V22.B16, V22.B16, V22.B16 \
-	VEOR V23.B16, V23.B16, V23.B16 \
-	VEOR V24.B16, V24.B16, V24.B16 \
-	VEOR V25.B16, V25.B16, V25.B16 \
-	VEOR V26.B16, V26.B16, V26.B16 \
-	VEOR V27.B16, V27.B16, V27.B16 \
-	VEOR V28.B16, V28.B16, V28.B16 \
-	VEOR V29.B16, V29.B16, V29.B16 \
-	VEOR V30.B16, V30.B16, V30.B16 \
-	VEOR V31.B16, V31.B16, V31.B16 \
+	ZERO4(V16, V17, V18, V19) \
+	ZERO4(V20, V21, V22, V23) \
+	ZERO4(V24, V25, V26, V27) \
+	ZERO4(V28, V29, V30, V31) \
 loop: \
 	I2S_PLANE4(DOTS, PLANE0) \
-	I2S_PLANE4(DOTS, PLANE1_15) \
-	I2S_PLANE4(DOTS, PLANE2_15) \
-	I2S_PLANE4(DOTS, PLANE3_15) \
+	I2S_PLANE4(DOTS, PLANE1) \
+	I2S_PLANE4(DOTS, PLANE2) \
+	I2S_PLANE4(DOTS, PLANE3) \
 	ADD  $32, R0, R0 \
 	ADD  $32, R5, R5 \
 	ADD  $32, R6, R6 \
@@ -221,24 +212,6 @@ loop: \
 	I2S_STORE4(V24, V25, V26, V27) \
 	I2S_STORE4(V28, V29, V30, V31) \
 	RET
-
-// The 4-token kernels keep all 16 accumulators in V16-V31, so their planes
-// mask with V15.
-#define PLANE1_15(lo, hi, c0, c1) \
-	VUSHR $4, lo.B16, c0.B16 \
-	VUSHR $4, hi.B16, c1.B16 \
-	VAND  V15.B16, c0.B16, c0.B16 \
-	VAND  V15.B16, c1.B16, c1.B16
-
-#define PLANE2_15(lo, hi, c0, c1) \
-	VUSHR $2, lo.B16, c0.B16 \
-	VUSHR $2, hi.B16, c1.B16 \
-	VAND  V15.B16, c0.B16, c0.B16 \
-	VAND  V15.B16, c1.B16, c1.B16
-
-#define PLANE3_15(lo, hi, c0, c1) \
-	VAND V15.B16, lo.B16, c0.B16 \
-	VAND V15.B16, hi.B16, c1.B16
 
 // Without SDOT the 4-token kernel needs a scratch register besides the
 // 16 accumulators: V12.
@@ -264,16 +237,11 @@ loop: \
 	FADDPS(16, 16)
 
 #define DENSE_ZERO \
-	VEOR V16.B16, V16.B16, V16.B16 \
-	VEOR V17.B16, V17.B16, V17.B16 \
-	VEOR V18.B16, V18.B16, V18.B16 \
-	VEOR V19.B16, V19.B16, V19.B16 \
-	VEOR V20.B16, V20.B16, V20.B16 \
-	VEOR V21.B16, V21.B16, V21.B16 \
-	VEOR V22.B16, V22.B16, V22.B16 \
-	VEOR V23.B16, V23.B16, V23.B16
+	ZERO4(V16, V17, V18, V19) \
+	ZERO4(V20, V21, V22, V23)
 
-// DENSE_FMA4(w0, a0): lanes a0..a0+3 += weights w0..w0+3 times x V8+(a0-16)...
+// DENSE_FMA8: the 32 lanes += the 32 weights in wa-wh times the next 32
+// values of x (loaded into V8-V15 from R7).
 #define DENSE_FMA8(wa, wb, wc, wd, we, wf, wg, wh) \
 	VLD1.P 64(R7), [V8.S4, V9.S4, V10.S4, V11.S4] \
 	VLD1.P 64(R7), [V12.S4, V13.S4, V14.S4, V15.S4] \
@@ -450,9 +418,9 @@ groups: \
 // V(16 + 4·rp + c) are row pair rp at the plane's positions [8c, 8c+8).
 #define MMLA_ROWPAIR(PLANE, ra, rb, z0, z1, z2, z3) \
 	VLD1 (ra), [V4.B16, V5.B16] \
-	PLANE(V4, V5, V6, V7) \
+	PLANE(V4, V5, V6, V7, V10) \
 	VLD1 (rb), [V4.B16, V5.B16] \
-	PLANE(V4, V5, V8, V9) \
+	PLANE(V4, V5, V8, V9, V10) \
 	VZIP1 V8.D2, V6.D2, z0.D2 \
 	VZIP2 V8.D2, V6.D2, z1.D2 \
 	VZIP1 V9.D2, V7.D2, z2.D2 \
@@ -476,23 +444,6 @@ groups: \
 	MMLA_TOKENPAIR(R11, 1) \
 	MMLA_TOKENPAIR(R12, 2) \
 	MMLA_TOKENPAIR(R13, 3)
-
-// The SMMLA kernel masks with V10.
-#define PLANE1_10(lo, hi, c0, c1) \
-	VUSHR $4, lo.B16, c0.B16 \
-	VUSHR $4, hi.B16, c1.B16 \
-	VAND  V10.B16, c0.B16, c0.B16 \
-	VAND  V10.B16, c1.B16, c1.B16
-
-#define PLANE2_10(lo, hi, c0, c1) \
-	VUSHR $2, lo.B16, c0.B16 \
-	VUSHR $2, hi.B16, c1.B16 \
-	VAND  V10.B16, c0.B16, c0.B16 \
-	VAND  V10.B16, c1.B16, c1.B16
-
-#define PLANE3_10(lo, hi, c0, c1) \
-	VAND V10.B16, lo.B16, c0.B16 \
-	VAND V10.B16, hi.B16, c1.B16
 
 // Q6_K: per super-block of 256 weights, halves h of 128: ql (64 bytes at
 // 64h) in V0-V3 (A = bytes 0-31, B = 32-63), qh (32 bytes at 128+32h) in
@@ -612,10 +563,7 @@ loop: \
 TEXT ·absMaxNEON(SB), NOSPLIT, $0-20
 	MOVD x+0(FP), R0
 	MOVD n+8(FP), R1
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
+	ZERO4(V0, V1, V2, V3)
 
 absmax_loop:
 	VLD1.P 64(R0), [V4.S4, V5.S4, V6.S4, V7.S4]
@@ -724,10 +672,7 @@ TEXT ·weightedSumNEON(SB), NOSPLIT, $0-48
 	MOVD hd+40(FP), R5
 
 ws_cols:
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
+	ZERO4(V0, V1, V2, V3)
 	MOVD R1, R6
 	MOVD R3, R7
 	MOVD R4, R8
@@ -843,10 +788,7 @@ expsub_loop:
 TEXT ·sumSquaresNEON(SB), NOSPLIT, $0-24
 	MOVD x+0(FP), R0
 	MOVD n+8(FP), R1
-	VEOR V4.B16, V4.B16, V4.B16
-	VEOR V5.B16, V5.B16, V5.B16
-	VEOR V6.B16, V6.B16, V6.B16
-	VEOR V7.B16, V7.B16, V7.B16
+	ZERO4(V4, V5, V6, V7)
 
 sumsq_loop:
 	VLD1.P 32(R0), [V0.S4, V1.S4]
@@ -926,27 +868,19 @@ TEXT ·i2sDot4x8MMLA(SB), NOSPLIT, $0-48
 	MOVD  ps+24(FP), R2
 	MOVD  nb+32(FP), R3
 	MOVD  acc+40(FP), R4
-	ADD   R1, R0, R5
-	ADD   R1, R5, R6
-	ADD   R1, R6, R7
+	ROWS4
 	ADD   R2, R10, R11
 	ADD   R2, R11, R12
 	ADD   R2, R12, R13
 	VMOVI $3, V10.B16
-	VEOR  V24.B16, V24.B16, V24.B16
-	VEOR  V25.B16, V25.B16, V25.B16
-	VEOR  V26.B16, V26.B16, V26.B16
-	VEOR  V27.B16, V27.B16, V27.B16
-	VEOR  V28.B16, V28.B16, V28.B16
-	VEOR  V29.B16, V29.B16, V29.B16
-	VEOR  V30.B16, V30.B16, V30.B16
-	VEOR  V31.B16, V31.B16, V31.B16
+	ZERO4(V24, V25, V26, V27)
+	ZERO4(V28, V29, V30, V31)
 
 mmla_loop:
 	MMLA_PLANE(PLANE0)
-	MMLA_PLANE(PLANE1_10)
-	MMLA_PLANE(PLANE2_10)
-	MMLA_PLANE(PLANE3_10)
+	MMLA_PLANE(PLANE1)
+	MMLA_PLANE(PLANE2)
+	MMLA_PLANE(PLANE3)
 	ADD  $32, R0, R0
 	ADD  $32, R5, R5
 	ADD  $32, R6, R6
