@@ -110,6 +110,9 @@ const i2sUnpackMinTokens = 12
 type i2sTokens struct {
 	qsum  []int32   // Σ_k q[n,k]; zero past the tokens
 	scale []float32 // the token's activation scale; one past the tokens
+	// pairs holds the whole 8-token tiles of the activations interleaved
+	// for SMMLA (see interleavePairs), on the i8mm path only; else empty.
+	pairs []int8
 }
 
 func (p *Pool) i2sJob() *i2sTask {
@@ -134,6 +137,32 @@ func (j *i2sTask) set(a *QActs) {
 			j.tok.qsum[n], j.tok.scale[n] = 0, 1
 		}
 	}
+	j.tok.pairs = j.tok.pairs[:0]
+	if useI8MM && a.N >= i2sPairTile && a.K%i2sBlock == 0 {
+		j.tok.pairs = interleavePairs(j.tok.pairs, a)
+	}
+}
+
+// i2sPairTile is the token tile of the SMMLA kernel.
+const i2sPairTile = 8
+
+// interleavePairs lays out the whole 8-token tiles of a as SMMLA takes its
+// right operand, once per matmul: tokens 2j and 2j+1 alternate in runs of
+// 8 values, so that 16 consecutive bytes hold both tokens' values at the
+// same 8 positions. pairs[j·2K + 16c + 8s + i] = q[2j+s][8c+i] (K a
+// multiple of 8).
+func interleavePairs(dst []int8, a *QActs) []int8 {
+	K, n := a.K, a.N&^(i2sPairTile-1)
+	dst = growSlice(dst, n*K)
+	for j := 0; j < n/2; j++ {
+		q0, q1 := a.Q[2*j*K:][:K], a.Q[(2*j+1)*K:][:K]
+		d := dst[2*j*K:][:2*K]
+		for c := 0; c < K/8; c++ {
+			copy(d[16*c:16*c+8], q0[8*c:8*c+8])
+			copy(d[16*c+8:16*c+16], q1[8*c:8*c+8])
+		}
+	}
+	return dst
 }
 
 func (j *i2sTask) add(out []float32, w *I2S) {

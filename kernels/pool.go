@@ -336,6 +336,17 @@ func (p *Pool) runChunk(i int) {
 	}
 }
 
+// The park handshakes are Dekker's pattern: a parker stores "parked" and
+// then loads the condition; a waker changes the condition and then
+// compare-and-swaps "parked" away. It needs the store ordered before the
+// load, which Go's atomic Store and Load promise (sequential consistency).
+// The parkers still use Swap, a read-modify-write: qemu-user 7.2 on an
+// x86 host translates arm64's STLR and LDAR into a plain store and load
+// without the fence between them that real arm64 implies, so a Store
+// could sit in the store buffer past the Load; both then missed each
+// other and TestPoolManyDispatches hung once in ten minutes of tests
+// under qemu. A locked exchange orders every host.
+
 // wakeWorker hands a wake token to worker i if it has parked.
 func (p *Pool) wakeWorker(i int) {
 	w := &p.workers[i]
@@ -350,7 +361,7 @@ func (p *Pool) wait() {
 		if spinUntil(func() bool { return p.pending.Load() == 0 }) {
 			return
 		}
-		p.waiting.Store(stateParked)
+		p.waiting.Swap(stateParked) // a locked exchange: see wakeWorker
 		if p.pending.Load() == 0 {
 			if p.waiting.CompareAndSwap(stateParked, stateRunning) {
 				return
@@ -382,7 +393,7 @@ func (p *Pool) loop(i int) {
 	var seen uint64 // the generation at NewPool, whenever this goroutine starts
 	for {
 		if !spinUntil(func() bool { return p.gen.Load() != seen }) {
-			w.state.Store(stateParked)
+			w.state.Swap(stateParked) // a locked exchange: see wakeWorker
 			if p.gen.Load() == seen || !w.state.CompareAndSwap(stateParked, stateRunning) {
 				// Either nothing new yet (a dispatcher will claim us and send a
 				// token) or a dispatcher already claimed us: both send one.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	goruntime "runtime"
 	"strings"
 	"text/tabwriter"
@@ -223,15 +224,53 @@ func meanStd(x []float64) (mean, std float64) {
 	return mean, std
 }
 
-// cpuName is the CPU's model name as cpuid reports it, or its vendor and
-// family where it has no name (many arm64 cores).
+// cpuName is the CPU's model name as cpuid reports it; where it has none
+// (cpuid names few arm64 cores outside macOS) the model name or the
+// implementer and part numbers of Linux's /proc/cpuinfo; else cpuid's
+// vendor, family and model.
 func cpuName() string {
 	c := cpuid.CPU
 	if c.BrandName != "" {
 		return c.BrandName
 	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		if name := cpuinfoName(string(b)); name != "" {
+			return name
+		}
+	}
 	if c.VendorString != "" {
 		return fmt.Sprintf("%s family %d model %d", c.VendorString, c.Family, c.Model)
 	}
 	return "unknown"
+}
+
+// cpuinfoName picks the first processor's name out of /proc/cpuinfo: its
+// "model name", or on arm64, where Linux prints none, "CPU implementer
+// 0x41 part 0xd0c" (Arm's codes: 0xd0c is Neoverse N1, 0xd40 V1, 0xd4f
+// V2, 0xd0b Cortex-A76, 0xd08 A72).
+func cpuinfoName(info string) string {
+	var implementer, part string
+	for _, line := range strings.Split(info, "\n") {
+		key, value, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+		switch key {
+		case "model name":
+			return value
+		case "CPU implementer":
+			if implementer == "" {
+				implementer = value
+			}
+		case "CPU part":
+			if part == "" {
+				part = value
+			}
+		}
+	}
+	if implementer != "" && part != "" {
+		return "CPU implementer " + implementer + " part " + part
+	}
+	return ""
 }

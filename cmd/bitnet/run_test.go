@@ -222,3 +222,15 @@ func readFloats(t *testing.T, path string) []float32 {
 	}
 	return out
 }
+
+func TestCPUInfoName(t *testing.T) {
+	for _, c := range []struct{ info, want string }{
+		{"processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9B14\n", "AMD EPYC 9B14"},
+		{"processor\t: 0\nBogoMIPS\t: 243.75\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU part\t: 0xd0c\n\nprocessor\t: 1\nCPU implementer\t: 0x42\nCPU part\t: 0xd40\n", "CPU implementer 0x41 part 0xd0c"},
+		{"processor\t: 0\n", ""},
+	} {
+		if got := cpuinfoName(c.info); got != c.want {
+			t.Errorf("cpuinfoName(%q) = %q, want %q", c.info, got, c.want)
+		}
+	}
+}
