@@ -18,11 +18,14 @@ import (
 // after summing the 32 words of a block lane 2 holds at most 32·3·510 =
 // 48960 and lane 3 at most 32·4·510 = 65280, both below 2^16: no carry
 // reaches or leaves lane 3, and Σ C·U >> 48 is the block's exact Σ c·u.
-// Then Σ c·q = Σ c·u − 128·Σ c, and Σ c is counted per row from the
-// code bits (i2sCodeSum). Everything is exact integer
-// arithmetic until i2sStore, so the result is the reference's bit for bit.
-// Code 3, which valid files never hold, spreads as 1 (t = 0) as in the
-// reference.
+// Then Σ c·q = Σ c·u − 128·Σ c, with Σ c counted once per row from the
+// code bits (i2sCodeSum). Everything is exact integer arithmetic until
+// i2sStore, so the result is the reference's bit for bit. Code 3, which
+// valid files never hold, counts as 1 (t = 0) as in the reference.
+//
+// Cost: per code byte (4 weights) and token one load of U, one multiply
+// and one add, plus a byte load and a table load shared by the tile's
+// tokens; the layout is rebuilt per strip of 64 rows, a few percent.
 
 // i2sSpread maps a code byte to its four codes in 16-bit lanes, the code
 // in bits 2ℓ+1..2ℓ in lane ℓ.
