@@ -171,7 +171,7 @@ func denseGroup64(g *[denseLane]float64, t DType, row []byte, c int) {
 		src := row[c*2*denseLane:][:2*denseLane]
 		tab := f16Table()
 		for j := range gs {
-			gs[j] = float64(tab[binary.LittleEndian.Uint16(src[2*j:])])
+			gs[j] = tab[binary.LittleEndian.Uint16(src[2*j:])]
 		}
 	case DBF16:
 		src := row[c*2*denseLane:][:2*denseLane]
