@@ -16,7 +16,8 @@ const denseTile = 4
 // denseTile tokens, each token keeps its own 32 lanes, and every product
 // is fused into its lane as fmaFast does (equal to fma32 on every input),
 // with the subnormal test left out where it cannot fire (fmaLanesNormal).
-// Past K the weights and activations are zero, as in the reference,
+// A single F16 or Q8_0 token takes the row kernels of portable_rows.go,
+// which dequantize inside the multiply-add loop. Past K the weights and activations are zero, as in the reference,
 // including the fused add of 0·0 that turns a lane's -0 into +0. Q6_K
 // takes the integer path.
 func denseRowsPortable(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int) {
