@@ -243,8 +243,8 @@ func (c *Config) validate() error {
 	if c.HeadDim < 0 || c.HeadDim > maxDim || c.HeadDim%2 != 0 {
 		return fmt.Errorf("head_dim = %d must be a positive even integer", c.HeadDim)
 	}
-	if c.MaxPositionEmbeddings < 0 {
-		return fmt.Errorf("max_position_embeddings = %d is negative", c.MaxPositionEmbeddings)
+	if c.MaxPositionEmbeddings < 0 || c.MaxPositionEmbeddings > math.MaxUint32 {
+		return fmt.Errorf("field \"max_position_embeddings\" = %d is out of range (0 to %d, GGUF's context_length is a uint32)", c.MaxPositionEmbeddings, uint32(math.MaxUint32))
 	}
 	if c.RMSNormEps == 0 {
 		c.RMSNormEps = 1e-6 // transformers' LlamaConfig default
