@@ -189,12 +189,22 @@ func describeJSONError(b []byte, err error) error {
 // readConfig reads and validates dir/config.json.
 func readConfig(dir string) (*Config, error) {
 	path := filepath.Join(dir, "config.json")
-	var c Config
-	if err := readJSONFile(path, maxJSONFile, &c); err != nil {
+	b, err := readLimited(path, maxJSONFile)
+	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: not a Hugging Face checkpoint: config.json is missing", dir)
 		}
 		return nil, err
+	}
+	return parseConfig(path, b)
+}
+
+// parseConfig decodes and validates the bytes of a config.json; path names
+// the file in errors.
+func parseConfig(path string, b []byte) (*Config, error) {
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, describeJSONError(b, err))
 	}
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

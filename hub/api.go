@@ -162,7 +162,11 @@ func nextLink(h string, base *url.URL) (string, error) {
 	}
 	u, err := base.Parse(m[1])
 	if err != nil {
-		return "", fmt.Errorf("hub: bad pagination link: %v", err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which is quoted clipped
+		}
+		return "", fmt.Errorf("hub: bad pagination link %q: %v", clip(m[1]), err)
 	}
 	return u.String(), nil
 }
