@@ -198,7 +198,9 @@ func TestKillAndRerun(t *testing.T) {
 	}
 	t.Run("dummy", func(t *testing.T) {
 		ref := filepath.Join(t.TempDir(), "ref.gguf")
-		args := func(out string) []string { return []string{"dummy", "--size", "125M", "-q", "--workers", "2", "-o", out} }
+		args := func(out string) []string {
+			return []string{"dummy", "--size", "125M", "-q", "--workers", "2", "-o", out}
+		}
 		runBitnet(t, nil, args(ref)...)
 		want := tree(t, filepath.Dir(ref))
 		for _, sig := range signals {
