@@ -204,8 +204,11 @@ func (c *Client) netErr(ctx context.Context, err error, t target) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if isPermanent(err) {
+		return err // the server answered; only not in a way we can follow
+	}
 	var ne *networkError
-	if !errors.As(err, &ne) && !isPermanent(err) {
+	if !errors.As(err, &ne) {
 		err = &networkError{err}
 	}
 	what := t.repo

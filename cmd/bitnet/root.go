@@ -30,6 +30,10 @@ func buildVersion() string {
 // loads a model.
 var mapWeights bool
 
+// checkTensors is the --check-tensors flag: runtime.Options.CheckTensors
+// for every command that loads a model.
+var checkTensors bool
+
 func newRootCmd() *cobra.Command {
 	var (
 		verbose    bool
@@ -62,6 +66,7 @@ BitNet b1.58, reading and writing GGUF files compatible with bitnet.cpp.`,
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug details to stderr")
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to `FILE` (go tool pprof)")
 	root.PersistentFlags().BoolVar(&mapWeights, "mmap", false, "map the model file instead of reading it into memory (loads at once; decodes slower; the default on non-Linux systems and for files larger than free memory)")
+	root.PersistentFlags().BoolVar(&checkTensors, "check-tensors", false, "scan the model's F32/F16/BF16 matrices for NaN and Inf at load (norms and I2_S scales are always checked)")
 	for _, sub := range subcommands {
 		root.AddCommand(sub())
 	}
