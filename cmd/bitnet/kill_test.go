@@ -266,37 +266,46 @@ func TestKillAndRerun(t *testing.T) {
 			{Path: "tokenizer.json", Data: []byte(`{"model":{}}`)},
 		}
 		srv.Commit("org/m", "main", files...)
-		download := func(home string) ([]string, []string) {
-			env := []string{"HF_ENDPOINT=" + srv.URL(), "HF_HOME=" + home, "HF_HUB_CACHE=" + filepath.Join(home, "hub"),
-				"HF_TOKEN=", "HF_HUB_OFFLINE=", "HF_HUB_DISABLE_PROGRESS_BARS=1"}
-			return env, []string{"download", "org/m", "--local-dir", filepath.Join(home, "out")}
-		}
-		refHome := t.TempDir()
-		env, args := download(refHome)
-		runBitnet(t, env, args...)
-		want := tree(t, filepath.Join(refHome, "out"))
-		if len(want) < len(files) {
-			t.Fatalf("reference download has %d files", len(want))
-		}
-		for _, sig := range signals {
-			for _, f := range files[1:3] { // mid-way through each large file
-				srv.ClearFaults()
-				// The CDN sends 300 KB of the file, then goes silent: the
-				// client is stuck mid-file, its partial file on disk.
-				srv.AddFault(hubtest.Fault{Path: f.Path, Method: "GET", CDN: true, DropAfter: 300 << 10, Hang: true, Times: 100})
-				home := t.TempDir()
-				env, args := download(home)
-				kp := killPoint{name: "download " + sig.String() + " in " + f.Path, ready: partialAtLeast(home, 300<<10)}
-				killAt(t, env, kp, sig, args...)
-				if left := leftovers(t, home, true); len(left) > 0 {
-					t.Errorf("%s: left behind: %v", kp.name, left)
+		for _, mode := range []string{"cache", "local-dir"} {
+			// download returns the environment, the arguments, and the
+			// directory whose files must match the uninterrupted run's.
+			download := func(home string) ([]string, []string, string) {
+				env := []string{"HF_ENDPOINT=" + srv.URL(), "HF_HOME=" + home, "HF_HUB_CACHE=" + filepath.Join(home, "hub"),
+					"HF_TOKEN=", "HF_HUB_OFFLINE=", "HF_HUB_DISABLE_PROGRESS_BARS=1"}
+				if mode == "cache" {
+					return env, []string{"download", "org/m"}, filepath.Join(home, "hub")
 				}
-				srv.ClearFaults()
-				runBitnet(t, env, args...)
-				if left := leftovers(t, home, false); len(left) > 0 {
-					t.Errorf("%s: left behind after the rerun: %v", kp.name, left)
+				return env, []string{"download", "org/m", "--local-dir", filepath.Join(home, "out")}, filepath.Join(home, "out")
+			}
+			srv.ClearFaults()
+			env, args, out := download(t.TempDir())
+			runBitnet(t, env, args...)
+			want := tree(t, out)
+			if len(want) < len(files) {
+				t.Fatalf("%s: reference download has %d files", mode, len(want))
+			}
+			for _, sig := range signals {
+				for _, f := range files[1:3] { // mid-way through each large file
+					srv.ClearFaults()
+					// The CDN sends 300 KB of the file, then goes silent: the
+					// client is stuck mid-file, its partial file on disk.
+					srv.AddFault(hubtest.Fault{Path: f.Path, Method: "GET", CDN: true, DropAfter: 300 << 10, Hang: true, Times: 100})
+					home := t.TempDir()
+					env, args, out := download(home)
+					kp := killPoint{name: "download (" + mode + ") " + sig.String() + " in " + f.Path, ready: partialAtLeast(home, 300<<10)}
+					killAt(t, env, kp, sig, args...)
+					if sig == syscall.SIGINT {
+						if left := leftovers(t, home, true); len(left) > 0 {
+							t.Errorf("%s: left behind after SIGINT: %v", kp.name, left)
+						}
+					}
+					srv.ClearFaults()
+					runBitnet(t, env, args...)
+					if left := leftovers(t, home, false); len(left) > 0 {
+						t.Errorf("%s: left behind after the rerun: %v", kp.name, left)
+					}
+					sameTree(t, kp.name, tree(t, out), want)
 				}
-				sameTree(t, kp.name, tree(t, filepath.Join(home, "out")), want)
 			}
 		}
 	})
