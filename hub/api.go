@@ -193,7 +193,9 @@ func (c *Client) getStream(ctx context.Context, u string, t target, decode func(
 	}
 	body := &capReader{r: resp.Body, left: maxPageBytes, err: fmt.Errorf("the answer is larger than the %d bytes allowed for one page", maxPageBytes)}
 	if err := decode(body); err != nil {
-		return nil, fmt.Errorf("hub: reading %s: %v", safeURL(u), err)
+		// Decoding errors quote the offending JSON value, which a hostile
+		// server can make any length.
+		return nil, fmt.Errorf("hub: reading %s: %s", safeURL(u), clipTo(err.Error(), 1000))
 	}
 	return resp, nil
 }

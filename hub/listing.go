@@ -15,7 +15,7 @@ func decodeTree(r io.Reader, fn func(treeEntry) error) error {
 	dec := json.NewDecoder(r)
 	tok, err := dec.Token()
 	if err != nil {
-		return err
+		return errors.New(clip(err.Error()))
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		return fmt.Errorf("expected a JSON array of files, got %v", clipValue(tok))
@@ -23,14 +23,14 @@ func decodeTree(r io.Reader, fn func(treeEntry) error) error {
 	for i := 0; dec.More(); i++ {
 		var e treeEntry
 		if err := dec.Decode(&e); err != nil {
-			return fmt.Errorf("entry %d: %w", i, err)
+			return fmt.Errorf("entry %d: %s", i, clip(err.Error())) // JSON errors quote values
 		}
 		if err := fn(e); err != nil {
 			return fmt.Errorf("entry %d: %w", i, err)
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing ']'
-		return err
+		return errors.New(clip(err.Error()))
 	}
 	return nil
 }

@@ -128,11 +128,14 @@ func normalizeEtag(v string) string {
 const maxQuoted = 200
 
 // clip shortens s for an error message, saying how long it really was.
-func clip(s string) string {
-	if len(s) <= maxQuoted {
+func clip(s string) string { return clipTo(s, maxQuoted) }
+
+// clipTo shortens s to about n bytes (at a rune boundary) for a message.
+func clipTo(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	cut := maxQuoted
+	cut := n
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
