@@ -133,7 +133,11 @@ func WriteDummyGGUF(ctx context.Context, path string, opts DummyOptions) error {
 			jobs = append(jobs, j)
 		}
 	}
-	kv := append(p.kv(), vocab.KV()...)
+	kv, err := p.kv()
+	if err != nil {
+		return err
+	}
+	kv = append(kv, vocab.KV()...)
 	return writeJobs(ctx, path, kv, jobs, pipelineOptions{workers: opts.Workers, budget: opts.MemoryBudget, progress: opts.Progress})
 }
 

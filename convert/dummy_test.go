@@ -3,6 +3,7 @@ package convert
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -290,5 +291,31 @@ func TestShardsWithoutIndex(t *testing.T) {
 	os.Remove(filepath.Join(dir, "model-00003-of-"+shardCount(t, dir)+".safetensors"))
 	if _, err := OpenCheckpoint(dir); err == nil || !strings.Contains(err.Error(), "model-00003-of-") {
 		t.Errorf("missing shard: %v", err)
+	}
+}
+
+// TestDummyHFInterrupted: a dummy checkpoint interrupted while its weights
+// are written leaves no config.json (the directory must not pass for a
+// complete checkpoint) and no temporary file.
+func TestDummyHFInterrupted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ckpt")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := tinyB158
+	err := WriteDummyHF(ctx, dir, DummyOptions{Layout: &l, Seed: 1, MaxShardBytes: 300 << 10, Progress: func(done, total int64) {
+		if done > total/2 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want the cancellation", err)
+	}
+	for _, n := range dirEntries(t, dir) {
+		if n == "config.json" || strings.Contains(n, ".tmp-") {
+			t.Errorf("interrupted checkpoint holds %s", n)
+		}
+	}
+	if _, err := OpenCheckpoint(dir); err == nil || !strings.Contains(err.Error(), "config.json is missing") {
+		t.Errorf("the interrupted checkpoint opens: %v", err)
 	}
 }

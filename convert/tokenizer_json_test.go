@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // tokJSON builds a small tokenizer.json for tests.
@@ -166,5 +167,20 @@ func TestTokenRefAndTokenIDs(t *testing.T) {
 	got, err := ck.chatTemplate("tokenizer_config.json", tc.ChatTemplate)
 	if err != nil || got != "y" {
 		t.Errorf("chat template %q, %v", got, err)
+	}
+}
+
+// TestDeepPreTokenizerIsCheap: a pre_tokenizer nested thousands of levels
+// deep is not walked level by level (each level decoded its subtree again:
+// quadratic time on a hostile tokenizer.json).
+func TestDeepPreTokenizerIsCheap(t *testing.T) {
+	const depth = 4900 // two JSON levels each; encoding/json refuses 10000
+	pre := strings.Repeat(`{"type":"Sequence","pretokenizers":[`, depth) + `{"type":"Split","pattern":{"Regex":"x"}}` + strings.Repeat(`]}`, depth)
+	v := &bpeVocab{pre: json.RawMessage(pre), post: json.RawMessage(strings.Replace(pre, "pretokenizers", "processors", -1)), byText: map[string]int{}}
+	start := time.Now()
+	v.detectPre("")
+	v.addsBOS("<s>")
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("walking a %d-deep tree took %v", depth, d)
 	}
 }

@@ -31,6 +31,11 @@ type Options struct {
 	// between processes and is what other systems, and files larger than
 	// memory, get.
 	Map bool
+	// CheckTensors scans every F32, F16 and BF16 matrix (embedding, output
+	// head, float projections) for NaN and infinite values at load, as
+	// llama.cpp's --check-tensors does; it costs a pass over those bytes.
+	// Norm weights and I2_S scales are always checked.
+	CheckTensors bool
 }
 
 // DefaultBatchSize is the prompt batch size when Options.BatchSize is 0.
@@ -101,6 +106,7 @@ func load(f *gguf.File, path string, opts Options) (*Model, error) {
 	}
 	m := &Model{cfg: *cfg, opts: opts, path: path, file: f}
 	ld := newLoader(f, path)
+	ld.checkDense = opts.CheckTensors
 	if err := m.bind(ld, fam); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -65,7 +66,7 @@ falcon3-*).`,
 				}
 				bar := newProgressBar(stderr, "writing", quiet)
 				opts.Progress = bar.update
-				err := convert.WriteDummyHF(cmd.Context(), hfDir, opts)
+				err := interruptible(cmd, func(ctx context.Context) error { return convert.WriteDummyHF(ctx, hfDir, opts) })
 				bar.finish()
 				if err != nil {
 					return err
@@ -80,7 +81,7 @@ falcon3-*).`,
 			}
 			bar := newProgressBar(stderr, "writing", quiet)
 			opts.Progress = bar.update
-			err = convert.WriteDummyGGUF(cmd.Context(), outPath, opts)
+			err = interruptible(cmd, func(ctx context.Context) error { return convert.WriteDummyGGUF(ctx, outPath, opts) })
 			bar.finish()
 			if err != nil {
 				return err

@@ -83,7 +83,7 @@ func (g *genFlags) resolve(cmd *cobra.Command) error {
 // progress goes to log.
 func (g *genFlags) load(log io.Writer) (*runtime.Model, error) {
 	start := time.Now()
-	m, err := runtime.Load(g.model, runtime.Options{Threads: g.threads, Context: g.ctx, BatchSize: g.batch, Map: mapWeights})
+	m, err := runtime.Load(g.model, runtime.Options{Threads: g.threads, Context: g.ctx, BatchSize: g.batch, Map: mapWeights, CheckTensors: checkTensors})
 	if err != nil {
 		return nil, err
 	}

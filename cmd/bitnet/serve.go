@@ -86,7 +86,7 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 			}
 			return serve(cmd, serveOptions{
 				model: modelPath, addr: net.JoinHostPort(host, strconv.Itoa(port)),
-				load:     runtime.Options{Threads: threads, Context: ctxLen, BatchSize: cfg.BatchTokens, Map: mapWeights},
+				load:     runtime.Options{Threads: threads, Context: ctxLen, BatchSize: cfg.BatchTokens, Map: mapWeights, CheckTensors: checkTensors},
 				parallel: parallel, shutdownTimeout: shutdownTimeout,
 				cfg: func() server.Config {
 					c := cfg

@@ -22,7 +22,7 @@ func (s *Server) routes() http.Handler {
 		writeError(w, newAPIError(http.StatusNotFound, typeInvalidRequest, "not_found",
 			fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)))
 	})
-	return s.auth(mux)
+	return overflowGuard(s.bodyDeadline(s.auth(mux)))
 }
 
 // only restricts a handler to one method (HEAD too for GET).
@@ -122,6 +122,9 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	if e == nil {
 		msgs, e = req.chatMessages()
 	}
+	if e == nil {
+		e = s.checkChatSize(msgs)
+	}
 	if e != nil {
 		writeError(w, e)
 		return
@@ -149,7 +152,7 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 		e = req.unsupported()
 	}
 	if e == nil {
-		g.prompt, e = req.promptTokens(s.eng)
+		g.prompt, e = req.promptTokens(s.eng, s.encodePrompt)
 	}
 	if e != nil {
 		writeError(w, e)

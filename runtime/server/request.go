@@ -212,21 +212,21 @@ func messageText(raw json.RawMessage, param string) (string, *apiError) {
 }
 
 // promptTokens accepts a completion prompt as a string, an array holding one
-// string, or an array of token ids.
-func (c *completionRequest) promptTokens(eng Engine) ([]int32, *apiError) {
+// string, or an array of token ids. Text is tokenized by encode.
+func (c *completionRequest) promptTokens(eng Engine, encode func(string) ([]int32, *apiError)) ([]int32, *apiError) {
 	if isNull(c.Prompt) {
 		return nil, badRequest("prompt", "prompt is required")
 	}
 	var s string
 	if json.Unmarshal(c.Prompt, &s) == nil {
-		return eng.EncodePrompt(s), nil
+		return encode(s)
 	}
 	var ss []string
 	if json.Unmarshal(c.Prompt, &ss) == nil {
 		if len(ss) != 1 {
 			return nil, badRequest("prompt", "exactly one prompt per request is supported")
 		}
-		return eng.EncodePrompt(ss[0]), nil
+		return encode(ss[0])
 	}
 	var ids []int64
 	if json.Unmarshal(c.Prompt, &ids) == nil {

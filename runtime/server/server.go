@@ -45,6 +45,10 @@ type Config struct {
 	// WriteTimeout bounds each write of a stream to a client, so a client
 	// that stops reading is dropped. Default 30 s.
 	WriteTimeout time.Duration
+	// MaxConnections caps the connections Serve handles at once; a few
+	// more are accepted only to answer /health. Default: what the
+	// process's file descriptor limit allows, less a reserve.
+	MaxConnections int
 
 	// NewSampler makes each sequence's sampler. Default NewLocalSampler.
 	NewSampler NewSamplerFunc
@@ -129,7 +133,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug),
+		ConnContext:       connContext,
 	}
+	ln = newLimitListener(ln, s.maxConnections())
 	s.mu.Lock()
 	if s.draining.Load() {
 		s.mu.Unlock()
@@ -152,15 +158,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 
 	finished := s.handlers.close()
+	// The listener stays open while running generations finish, so that
+	// /health can answer 503 and new requests get a 503 rather than a
+	// refused connection; http.Server.Shutdown closes it first thing.
 	var err error
-	if hs != nil {
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if hs != nil && err == nil {
 		err = hs.Shutdown(ctx)
-	} else {
-		select {
-		case <-finished:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
 	}
 	if err != nil {
 		s.cfg.Logger.Warn("shutdown deadline reached; cancelling running requests", "running", s.sched.nActive.Load())

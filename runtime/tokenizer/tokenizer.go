@@ -11,6 +11,9 @@ import (
 
 // Tokenizer encodes text to token ids and decodes ids to bytes.
 type Tokenizer struct {
+	maxBytes     int // longest token in bytes; see MaxTokenBytes
+	maxBytesOnce sync.Once
+
 	bpe    bool
 	pre    preTokenizer
 	tokens []string
@@ -235,7 +238,7 @@ func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
 		out = append(out, t.bos)
 	}
 	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
+	defer putScratch(sc)
 	prevSpecial := true // SPM: the space prefix goes before the first text and after each special token
 	for _, fr := range t.partition(text, parseSpecial) {
 		if fr.id != NoToken {
