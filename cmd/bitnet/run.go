@@ -10,10 +10,12 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/bitnet-go/bitnet/internal/atomicfile"
 	"github.com/bitnet-go/bitnet/runtime"
+	"github.com/bitnet-go/bitnet/runtime/chat"
 	"github.com/spf13/cobra"
 )
 
@@ -43,7 +45,14 @@ type genFlags struct {
 	batch    int
 	nPredict int
 	sampler  runtime.SamplerConfig
+	// chatTemplate is --chat-template: a built-in format or a template
+	// file replacing the model's tokenizer.chat_template.
+	chatTemplate string
 }
+
+// chatTemplateUsage documents --chat-template for run, chat and serve.
+var chatTemplateUsage = "chat template instead of the model's: a built-in format (" + strings.Join(chat.Names(), ", ") +
+	") or a file (Jinja, or a tokenizer_config.json)"
 
 func (g *genFlags) register(cmd *cobra.Command, seedShort string) {
 	f := cmd.Flags()
@@ -62,6 +71,7 @@ func (g *genFlags) register(cmd *cobra.Command, seedShort string) {
 	f.Float32Var(&g.sampler.RepeatPenalty, "repeat-penalty", d.RepeatPenalty, "penalty on recently seen tokens (1: off)")
 	f.IntVar(&g.sampler.RepeatLastN, "repeat-last-n", d.RepeatLastN, "tokens the repeat penalty looks back on (-1: all)")
 	f.Int64VarP(&g.sampler.Seed, "seed", seedShort, d.Seed, "random seed (-1: random)")
+	f.StringVar(&g.chatTemplate, "chat-template", "", chatTemplateUsage)
 	cmd.MarkFlagsOneRequired("model", "hf")
 	cmd.MarkFlagsMutuallyExclusive("model", "hf")
 }

@@ -25,7 +25,7 @@ func init() { subcommands = append(subcommands, newServeCmd) }
 func newServeCmd() *cobra.Command {
 	var (
 		modelPath, hfRepo, hfFile, revision, typeName string
-		host, apiKey, alias                           string
+		host, apiKey, alias, chatTemplate             string
 		port, ctxLen, threads, parallel               int
 		cfg                                           server.Config
 		shutdownTimeout                               time.Duration
@@ -87,7 +87,7 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 			return serve(cmd, serveOptions{
 				model: modelPath, addr: net.JoinHostPort(host, strconv.Itoa(port)),
 				load:     runtime.Options{Threads: threads, Context: ctxLen, BatchSize: cfg.BatchTokens, Map: mapWeights},
-				parallel: parallel, shutdownTimeout: shutdownTimeout,
+				parallel: parallel, shutdownTimeout: shutdownTimeout, chatTemplate: chatTemplate,
 				cfg: func() server.Config {
 					c := cfg
 					c.ModelID, c.APIKey = alias, apiKey
@@ -109,6 +109,7 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 	f.IntVar(&parallel, "parallel", 4, "requests decoded together (KV cache slots)")
 	f.StringVar(&apiKey, "api-key", "", "require 'Authorization: Bearer KEY' (default $BITNET_API_KEY)")
 	f.StringVar(&alias, "alias", "", "model name in the API (default: the file name without .gguf)")
+	f.StringVar(&chatTemplate, "chat-template", "", chatTemplateUsage)
 	f.IntVar(&cfg.QueueLength, "queue", 64, "requests that may wait for a slot; more get 429")
 	f.IntVar(&cfg.BatchTokens, "batch", 512, "most tokens in one forward pass")
 	f.IntVar(&cfg.PrefillChunk, "prefill-chunk", 64, "most prompt tokens per step while other requests decode")
@@ -121,6 +122,7 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 
 type serveOptions struct {
 	model, addr     string
+	chatTemplate    string
 	load            runtime.Options
 	parallel        int
 	cfg             server.Config
@@ -135,7 +137,7 @@ func serve(cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	defer m.Close()
-	eng, err := server.NewRuntimeEngine(m, o.parallel)
+	eng, err := server.NewRuntimeEngineTemplate(m, o.parallel, o.chatTemplate)
 	if err != nil {
 		return err
 	}
@@ -149,7 +151,7 @@ func serve(cmd *cobra.Command, o serveOptions) error {
 		srv.Close()
 		return err
 	}
-	fmt.Fprintf(stderr, "loaded %s in %s: %s, %d threads, chat format %s\n",
+	fmt.Fprintf(stderr, "loaded %s in %s: %s, %d threads, chat template %s\n",
 		o.model, time.Since(start).Round(time.Millisecond), m.Config().Arch, m.Threads(), eng.ChatFormat())
 	if o.cfg.APIKey == "" && !isLoopback(ln.Addr()) {
 		fmt.Fprintf(stderr, "warning: listening on %s without --api-key: anyone who can reach it can use the model\n", ln.Addr())
