@@ -113,6 +113,9 @@ func load(f *gguf.File, path string, opts Options) (*Model, error) {
 		if m.tok, err = tokenizer.FromGGUF(f); err != nil {
 			return nil, fmt.Errorf("%s: tokenizer: %w", path, err)
 		}
+		for _, note := range m.tok.Inferred() {
+			slog.Debug("tokenizer: "+note, "file", path)
+		}
 	}
 	m.pool = kernels.NewPool(opts.Threads)
 	slog.Debug("model loaded", "file", path, "arch", cfg.Arch, "layers", cfg.Layers, "embedding", cfg.Embedding,
