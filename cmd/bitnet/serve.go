@@ -35,9 +35,10 @@ func newServeCmd() *cobra.Command {
 		Short: "Serve a model over an OpenAI-compatible HTTP API",
 		Long: `serve loads a model and answers OpenAI-style requests with continuous batching:
 
-  POST /v1/chat/completions   chat, with the model's chat format (stream or not)
+  POST /v1/chat/completions   chat, with the model's chat template (stream or not)
   POST /v1/completions        raw text completion (stream or not)
   GET  /v1/models             the served model
+  POST /tokenize, /detokenize, /apply-template   as llama-server
   GET  /health                {"status":"ok", ...}; 503 while shutting down
 
 Up to --parallel requests decode together: every step is one batched forward

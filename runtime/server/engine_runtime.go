@@ -76,11 +76,7 @@ func (e *RuntimeEngine) EncodePrompt(text string) []int32 { return e.tok.Encode(
 // error (raise_exception, say) is returned for a 400. BOS leads once, as
 // chat.Tokens explains.
 func (e *RuntimeEngine) EncodeChat(msgs []ChatMessage) ([]int32, error) {
-	cm := make([]chat.Message, len(msgs))
-	for i, m := range msgs {
-		cm[i] = chat.Message{Role: m.Role, Content: m.Content}
-	}
-	text, err := e.tmpl.Apply(cm, true)
+	text, err := e.ApplyTemplate(msgs)
 	if err != nil {
 		return nil, err
 	}
