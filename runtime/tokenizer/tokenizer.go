@@ -138,6 +138,12 @@ func New(v Vocab) (*Tokenizer, error) {
 		t.addSpace = *v.AddSpacePrefix
 	}
 
+	for _, id := range v.EOG {
+		if id < 0 || id >= int32(n) {
+			return nil, fmt.Errorf("tokenizer: end-of-generation id %d outside the vocabulary of %d tokens", id, n)
+		}
+		t.eog = append(t.eog, id)
+	}
 	t.findEndOfGeneration()
 	t.cacheSpecial()
 	t.indexSpecial()
