@@ -31,6 +31,10 @@ type Options struct {
 	// between processes and is what other systems, and files larger than
 	// memory, get.
 	Map bool
+	// Overrides replace (or add) metadata keys before the model is read,
+	// for files that are wrong in some key (llama.cpp's --override-kv; see
+	// gguf.ParseOverride).
+	Overrides []gguf.KV
 }
 
 // DefaultBatchSize is the prompt batch size when Options.BatchSize is 0.
@@ -77,6 +81,10 @@ func Load(path string, opts Options) (*Model, error) {
 }
 
 func load(f *gguf.File, path string, opts Options) (*Model, error) {
+	for _, kv := range opts.Overrides {
+		slog.Debug("metadata override", "file", path, "key", kv.Key, "value", kv.Value)
+		f.Set(kv)
+	}
 	fam, err := lookupFamily(f.Arch(), path)
 	if err != nil {
 		return nil, err

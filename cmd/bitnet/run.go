@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bitnet-go/bitnet/gguf"
 	"github.com/bitnet-go/bitnet/internal/atomicfile"
 	"github.com/bitnet-go/bitnet/runtime"
 	"github.com/bitnet-go/bitnet/runtime/chat"
@@ -48,6 +49,9 @@ type genFlags struct {
 	// chatTemplate is --chat-template: a built-in format or a template
 	// file replacing the model's tokenizer.chat_template.
 	chatTemplate string
+	// overrides is --override-kv, parsed by resolve.
+	overrideKV []string
+	overrides  []gguf.KV
 }
 
 // chatTemplateUsage documents --chat-template for run, chat and serve.
@@ -72,12 +76,34 @@ func (g *genFlags) register(cmd *cobra.Command, seedShort string) {
 	f.IntVar(&g.sampler.RepeatLastN, "repeat-last-n", d.RepeatLastN, "tokens the repeat penalty looks back on (-1: all)")
 	f.Int64VarP(&g.sampler.Seed, "seed", seedShort, d.Seed, "random seed (-1: random)")
 	f.StringVar(&g.chatTemplate, "chat-template", "", chatTemplateUsage)
+	f.StringArrayVar(&g.overrideKV, "override-kv", nil, overrideKVUsage)
 	cmd.MarkFlagsOneRequired("model", "hf")
 	cmd.MarkFlagsMutuallyExclusive("model", "hf")
 }
 
-// resolve turns --hf into a local GGUF path in g.model.
+// overrideKVUsage documents --override-kv wherever a model is loaded.
+const overrideKVUsage = "KEY=TYPE:VALUE (TYPE int, float, bool or str): replace or add a metadata key of the model, as llama.cpp (repeatable)"
+
+// parseOverrides parses --override-kv arguments.
+func parseOverrides(args []string) ([]gguf.KV, error) {
+	var kvs []gguf.KV
+	for _, a := range args {
+		kv, err := gguf.ParseOverride(a)
+		if err != nil {
+			return nil, fmt.Errorf("--override-kv: %w", err)
+		}
+		kvs = append(kvs, kv)
+	}
+	return kvs, nil
+}
+
+// resolve parses --override-kv and turns --hf into a local GGUF path in
+// g.model.
 func (g *genFlags) resolve(cmd *cobra.Command) error {
+	var err error
+	if g.overrides, err = parseOverrides(g.overrideKV); err != nil {
+		return err
+	}
 	if g.hfRepo == "" {
 		return nil
 	}
@@ -93,7 +119,7 @@ func (g *genFlags) resolve(cmd *cobra.Command) error {
 // progress goes to log.
 func (g *genFlags) load(log io.Writer) (*runtime.Model, error) {
 	start := time.Now()
-	m, err := runtime.Load(g.model, runtime.Options{Threads: g.threads, Context: g.ctx, BatchSize: g.batch, Map: mapWeights})
+	m, err := runtime.Load(g.model, runtime.Options{Threads: g.threads, Context: g.ctx, BatchSize: g.batch, Map: mapWeights, Overrides: g.overrides})
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ func newServeCmd() *cobra.Command {
 	var (
 		modelPath, hfRepo, hfFile, revision, typeName string
 		host, apiKey, alias, chatTemplate             string
+		overrideKV                                    []string
 		port, ctxLen, threads, parallel               int
 		cfg                                           server.Config
 		shutdownTimeout                               time.Duration
@@ -85,9 +86,13 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 			if apiKey == "" {
 				apiKey = os.Getenv("BITNET_API_KEY")
 			}
+			overrides, err := parseOverrides(overrideKV)
+			if err != nil {
+				return err
+			}
 			return serve(cmd, serveOptions{
 				model: modelPath, addr: net.JoinHostPort(host, strconv.Itoa(port)),
-				load:     runtime.Options{Threads: threads, Context: ctxLen, BatchSize: cfg.BatchTokens, Map: mapWeights},
+				load:     runtime.Options{Threads: threads, Context: ctxLen, BatchSize: cfg.BatchTokens, Map: mapWeights, Overrides: overrides},
 				parallel: parallel, shutdownTimeout: shutdownTimeout, chatTemplate: chatTemplate,
 				cfg: func() server.Config {
 					c := cfg
@@ -111,6 +116,7 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 	f.StringVar(&apiKey, "api-key", "", "require 'Authorization: Bearer KEY' (default $BITNET_API_KEY)")
 	f.StringVar(&alias, "alias", "", "model name in the API (default: the file name without .gguf)")
 	f.StringVar(&chatTemplate, "chat-template", "", chatTemplateUsage)
+	f.StringArrayVar(&overrideKV, "override-kv", nil, overrideKVUsage)
 	f.IntVar(&cfg.QueueLength, "queue", 64, "requests that may wait for a slot; more get 429")
 	f.IntVar(&cfg.BatchTokens, "batch", 512, "most tokens in one forward pass")
 	f.IntVar(&cfg.PrefillChunk, "prefill-chunk", 64, "most prompt tokens per step while other requests decode")

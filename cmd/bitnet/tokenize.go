@@ -22,6 +22,7 @@ func newTokenizeCmd() *cobra.Command {
 	var (
 		model, prompt, promptFile, chatFile, chatTemplate string
 		noBOS, asJSON                                     bool
+		overrideKV                                        []string
 	)
 	cmd := &cobra.Command{
 		Use:   "tokenize -m FILE [-p TEXT | -f FILE | --chat MESSAGES.json]",
@@ -40,11 +41,18 @@ model adds one and never twice.`,
   echo '[{"role":"user","content":"Hi"}]' | bitnet tokenize -m model.gguf --chat - --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			overrides, err := parseOverrides(overrideKV)
+			if err != nil {
+				return err
+			}
 			f, err := gguf.Open(model)
 			if err != nil {
 				return err
 			}
 			defer f.Close()
+			for _, kv := range overrides {
+				f.Set(kv)
+			}
 			tok, err := tokenizer.FromGGUF(f)
 			if err != nil {
 				return fmt.Errorf("%s: tokenizer: %w", model, err)
@@ -84,6 +92,7 @@ model adds one and never twice.`,
 	f.StringVar(&chatTemplate, "chat-template", "", chatTemplateUsage)
 	f.BoolVar(&noBOS, "no-bos", false, "do not add BOS, even where the vocabulary asks for it")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.StringArrayVar(&overrideKV, "override-kv", nil, overrideKVUsage)
 	_ = cmd.MarkFlagRequired("model")
 	cmd.MarkFlagsMutuallyExclusive("prompt", "file", "chat")
 	return cmd

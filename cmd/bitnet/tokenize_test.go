@@ -179,3 +179,31 @@ func TestChatBadTemplate(t *testing.T) {
 		t.Errorf("a template that does not compile: %v", err)
 	}
 }
+
+// TestOverrideKV: --override-kv changes the metadata tokenize and run
+// read, as llama.cpp's does.
+func TestOverrideKV(t *testing.T) {
+	model := dummyModel(t)
+	tok := modelTokenizer(t, model)
+	out, _, err := runCLIInput(t, "", "tokenize", "-m", model, "-p", "Hello", "--json", "--override-kv", "tokenizer.ggml.add_bos_token=bool:false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, fmt.Sprintf(`"ids":[%d,`, tok.BOS())) || !strings.HasPrefix(out, `{"ids":[`) {
+		t.Errorf("add_bos_token overridden to false: %s", out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "-m", model, "-p", "x", "-c", "48", "--override-kv", "bitnet-b1.58.context_length=int:32"}, "context 48 is longer than the model allows (bitnet-b1.58.context_length = 32)"},
+		{[]string{"tokenize", "-m", model, "-p", "x", "--override-kv", "tokenizer.ggml.bos_token_id=int:99999"}, "bos_token_id"},
+		{[]string{"run", "-m", model, "-p", "x", "--override-kv", "a=u8:1"}, `--override-kv: override "a=u8:1": unknown type "u8"`},
+		{[]string{"serve", "-m", model, "--override-kv", "a=1"}, "want KEY=TYPE:VALUE"},
+	} {
+		_, _, err := runCLIInput(t, "", c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want %q", c.args, err, c.want)
+		}
+	}
+}
