@@ -229,6 +229,12 @@ func Override(arg string) (Template, error) {
 	return Parse(arg, src)
 }
 
+// namedTemplate is one entry of a tokenizer_config.json chat_template list.
+type namedTemplate struct {
+	Name     string `json:"name"`
+	Template string `json:"template"`
+}
+
 // TemplateFromConfig returns the chat template of a tokenizer_config.json:
 // its chat_template string, or the "default" entry of a list of named
 // templates (the first when none is called default).
@@ -246,18 +252,10 @@ func TemplateFromConfig(data []byte) (string, error) {
 	if json.Unmarshal(cfg.ChatTemplate, &s) == nil {
 		return s, nil
 	}
-	var named []struct {
-		Name     string `json:"name"`
-		Template string `json:"template"`
-	}
+	var named []namedTemplate
 	if err := json.Unmarshal(cfg.ChatTemplate, &named); err != nil || len(named) == 0 {
 		return "", fmt.Errorf("chat_template is neither a string nor a list of named templates")
 	}
-	i := slices.IndexFunc(named, func(n struct {
-		Name     string `json:"name"`
-		Template string `json:"template"`
-	}) bool {
-		return n.Name == "default"
-	})
+	i := slices.IndexFunc(named, func(n namedTemplate) bool { return n.Name == "default" })
 	return named[max(i, 0)].Template, nil
 }

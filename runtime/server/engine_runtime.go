@@ -9,8 +9,8 @@ import (
 )
 
 // RuntimeEngine serves a runtime.Model: one Session whose KV cache slots are
-// the server's sequences, the model's tokenizer, and the chat format its
-// metadata names. Each step is one Session.Forward over a Batch that mixes
+// the server's sequences, the model's tokenizer, and its chat template
+// (runtime/chat). Each step is one Session.Forward over a Batch that mixes
 // prompt chunks and sampled tokens of different slots, so the ternary
 // matmuls run matrix-matrix over all of them.
 type RuntimeEngine struct {
