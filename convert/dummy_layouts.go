@@ -22,6 +22,11 @@ type Layout struct {
 	Context        int
 	RopeTheta      float64
 	Tied           bool // no separate output head
+	// Embed is the token embedding type of the model's published GGUF,
+	// which a ternary dummy uses when no embedding type is asked for:
+	// EmbedDefault (F16) for most, Q8_0 for 1bitLLM's 3B as bitnet.cpp
+	// wrote it (FORMATS.md §10).
+	Embed EmbedType
 }
 
 // sizeLayout is one of bitnet.cpp's generate-dummy-bitnet-model sizes
@@ -70,7 +75,7 @@ var layouts = []Layout{
 	{
 		Name: "3B", HFArchitecture: "BitnetForCausalLM", HiddenAct: "silu",
 		Hidden: 3200, FFN: 8640, Layers: 26, Heads: 32, KVHeads: 32, HeadDim: 100,
-		Vocab: 32002, Context: 2048, RopeTheta: 10000, Tied: true,
+		Vocab: 32002, Context: 2048, RopeTheta: 10000, Tied: true, Embed: EmbedQ8_0,
 	},
 	{
 		Name: "llama3-8B", HFArchitecture: "LlamaForCausalLM", HiddenAct: "silu",

@@ -292,3 +292,32 @@ func TestShardsWithoutIndex(t *testing.T) {
 		t.Errorf("missing shard: %v", err)
 	}
 }
+
+// TestDummyPublishedEmbedType: a layout whose published GGUF stores the
+// token embedding as Q8_0 (1bitLLM's 3B, FORMATS.md §10) gets Q8_0 by
+// default, including a row length that is not a multiple of 256 as 3200
+// is; an explicit --embed-type still wins, and float dummies stay float.
+func TestDummyPublishedEmbedType(t *testing.T) {
+	if l, err := LookupLayout("3B"); err != nil || l.Embed != EmbedQ8_0 {
+		t.Fatalf("3B layout: %+v, %v", l, err)
+	}
+	like3B := tinySilu
+	like3B.Name, like3B.Hidden, like3B.HeadDim, like3B.Embed = "tiny-3B", 384, 96, EmbedQ8_0
+	for _, c := range []struct {
+		opts DummyOptions
+		want gguf.Type
+	}{
+		{DummyOptions{Type: gguf.I2_S}, gguf.Q8_0},
+		{DummyOptions{Type: gguf.I2_S, EmbedType: EmbedF16}, gguf.F16},
+		{DummyOptions{Type: gguf.F32}, gguf.F32},
+	} {
+		f, err := gguf.Open(writeTinyGGUF(t, like3B, c.opts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ti, _ := f.Tensor("token_embd.weight"); ti == nil || ti.Type != c.want {
+			t.Errorf("%+v: token_embd is %v, want %s", c.opts, ti, c.want)
+		}
+		f.Close()
+	}
+}

@@ -319,3 +319,28 @@ func TestPublished2B4TStopsOnEOT(t *testing.T) {
 		t.Errorf("Generate: %v, stop %v on %d after %v; want an immediate stop on <|eot_id|> (128009)", err, st.Stop, st.LastToken, emitted)
 	}
 }
+
+// TestQ8EmbeddingLike3B: 1bitLLM's 3B GGUF stores token_embd as Q8_0 over
+// rows of 3200 (not a multiple of 256); a dummy of that kind (the 3B's
+// default) loads and generates.
+func TestQ8EmbeddingLike3B(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "like3b.gguf")
+	layout := &convert.Layout{Name: "tiny-3B", HFArchitecture: "BitnetForCausalLM", HiddenAct: "silu", Hidden: 384, FFN: 512,
+		Layers: 1, Heads: 4, KVHeads: 4, HeadDim: 96, Vocab: 1024, Context: 64, RopeTheta: 10000, Tied: true, Embed: convert.EmbedQ8_0}
+	if err := convert.WriteDummyGGUF(context.Background(), path, convert.DummyOptions{Layout: layout, Type: gguf.I2_S, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ti, _ := f.Tensor("token_embd.weight")
+	f.Close()
+	if ti == nil || ti.Type != gguf.Q8_0 {
+		t.Fatalf("token_embd: %v", ti)
+	}
+	out, errOut, err := runCLIInput(t, "", "run", "-m", path, "-p", "Hello world", "-n", "4", "--temp", "0")
+	if err != nil || !strings.HasPrefix(out, "Hello world") || !strings.Contains(errOut, "generation:") {
+		t.Errorf("run: %v\nstdout %q\nstderr %q", err, out, errOut)
+	}
+}
