@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -342,5 +343,50 @@ func TestQ8EmbeddingLike3B(t *testing.T) {
 	out, errOut, err := runCLIInput(t, "", "run", "-m", path, "-p", "Hello world", "-n", "4", "--temp", "0")
 	if err != nil || !strings.HasPrefix(out, "Hello world") || !strings.Contains(errOut, "generation:") {
 		t.Errorf("run: %v\nstdout %q\nstderr %q", err, out, errOut)
+	}
+}
+
+// TestConvertEOSList: generation_config.json's eos_token_id list reaches
+// the GGUF at convert time and ends generation at run time (Llama3-8B-1.58
+// stops on 128009, which is not its tokenizer's EOS). Here the list names
+// <|start_header_id|>, which nothing else makes an end of generation, and
+// the checkpoint's template comes along into the GGUF.
+func TestConvertEOSList(t *testing.T) {
+	dir := t.TempDir()
+	hf := filepath.Join(dir, "hf")
+	layout := &convert.Layout{Name: "tiny", HFArchitecture: "LlamaForCausalLM", HiddenAct: "silu", Hidden: 256, FFN: 512,
+		Layers: 1, Heads: 4, KVHeads: 2, HeadDim: 64, Vocab: 1024, Context: 64, RopeTheta: 500000}
+	if err := convert.WriteDummyHF(context.Background(), hf, convert.DummyOptions{Layout: layout}); err != nil {
+		t.Fatal(err)
+	}
+	before := filepath.Join(dir, "before.gguf")
+	if err := convert.Convert(context.Background(), hf, before, convert.Options{Type: gguf.I2_S}); err != nil {
+		t.Fatal(err)
+	}
+	tok := modelTokenizer(t, before)
+	header, ok := tok.Lookup("<|start_header_id|>")
+	if !ok || tok.IsEOG(header) {
+		t.Fatalf("<|start_header_id|> %d (found %v) already ends generation", header, ok)
+	}
+	gen := fmt.Sprintf(`{"bos_token_id": %d, "eos_token_id": [%d, %d]}`, tok.BOS(), tok.EOS(), header)
+	if err := os.WriteFile(filepath.Join(hf, "generation_config.json"), []byte(gen), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(hf, "chat_template.jinja"), []byte("unused: tokenizer_config.json has one"), 0o644)
+	after := filepath.Join(dir, "after.gguf")
+	if err := convert.Convert(context.Background(), hf, after, convert.Options{Type: gguf.I2_S}); err != nil {
+		t.Fatal(err)
+	}
+	tok = modelTokenizer(t, after)
+	if !tok.IsEOG(header) || !tok.IsEOG(tok.EOS()) {
+		t.Errorf("EOG %v: want EOS %d and <|start_header_id|> %d", tok.EOG(), tok.EOS(), header)
+	}
+	cfg, err := os.ReadFile(filepath.Join(hf, "tokenizer_config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := chat.TemplateFromConfig(cfg)
+	if err != nil || tok.ChatTemplate() != want {
+		t.Errorf("GGUF template %q, checkpoint's %q (%v)", tok.ChatTemplate(), want, err)
 	}
 }
