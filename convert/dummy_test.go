@@ -321,3 +321,22 @@ func TestDummyPublishedEmbedType(t *testing.T) {
 		f.Close()
 	}
 }
+
+// TestFalcon3Layouts: the Falcon3-*-1.58bit shapes of their public
+// configs (FORMATS.md §10): head_dim 256, θ 1000042, an untied head, the
+// 131072-token vocabulary and rms_norm_eps 1e-6.
+func TestFalcon3Layouts(t *testing.T) {
+	for _, name := range []string{"falcon3-1B", "falcon3-3B", "falcon3-7B", "falcon3-10B"} {
+		l, err := LookupLayout(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := l.config()
+		if c.HeadDim != 256 || c.RopeTheta != 1000042 || l.Tied || c.VocabSize != 131072 || c.RMSNormEps != 1e-6 || c.NumKeyValueHeads != 4 {
+			t.Errorf("%s: %+v", name, c)
+		}
+	}
+	if l, _ := LookupLayout("2B-4T"); l.config().RMSNormEps != 1e-5 {
+		t.Error("2B-4T: rms_norm_eps is not 1e-5")
+	}
+}
