@@ -390,3 +390,40 @@ func TestConvertEOSList(t *testing.T) {
 		t.Errorf("GGUF template %q, checkpoint's %q (%v)", tok.ChatTemplate(), want, err)
 	}
 }
+
+// TestFalcon3ShapeEndToEnd: a Falcon3-shaped checkpoint (llama
+// architecture, head_dim 256 with as many heads as fill the hidden size,
+// θ 1000042, rms_norm_eps 1e-6, an untied head) converts, verifies
+// lossless against the reference forward and runs.
+func TestFalcon3ShapeEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	hf := filepath.Join(dir, "hf")
+	layout := &convert.Layout{Name: "tiny-falcon3", HFArchitecture: "LlamaForCausalLM", HiddenAct: "silu", Hidden: 512, FFN: 512,
+		Layers: 1, Heads: 2, KVHeads: 1, HeadDim: 256, Vocab: 640, Context: 64, RopeTheta: 1000042, RMSEps: 1e-6}
+	if err := convert.WriteDummyHF(context.Background(), hf, convert.DummyOptions{Layout: layout, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "falcon3.gguf")
+	if _, _, err := runCLIInput(t, "", "convert", hf, "--type", "i2_s", "-o", model); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Open(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps, _ := f.Float("llama.attention.layer_norm_rms_epsilon")
+	theta, _ := f.Float("llama.rope.freq_base")
+	out, _ := f.Tensor("output.weight")
+	f.Close()
+	if float32(eps) != 1e-6 || theta != 1000042 || out == nil {
+		t.Errorf("eps %g, θ %g, output.weight %v", eps, theta, out)
+	}
+	stdout, _, err := runCLIInput(t, "", "verify", "--hf", hf, "-m", model, "-p", "The quick brown fox jumps over the lazy dog.")
+	if err != nil || !strings.Contains(stdout, "LOSSLESS") {
+		t.Errorf("verify: %v\n%s", err, stdout)
+	}
+	stdout, _, err = runCLIInput(t, "", "run", "-m", model, "-p", "Hello", "-n", "4", "--temp", "0")
+	if err != nil || !strings.HasPrefix(stdout, "Hello") {
+		t.Errorf("run: %v %q", err, stdout)
+	}
+}
