@@ -152,6 +152,12 @@ const conversations = [
 			{ role: "user", content: "3+3?" },
 		],
 	},
+	{ name: "system only", messages: [{ role: "system", content: "You are terse." }] },
+	{
+		name: "enable_thinking false (a chat_template kwarg)",
+		vars: { enable_thinking: false },
+		messages: [{ role: "user", content: "Quick: 1+1?" }],
+	},
 	{ name: "tools offered", tools: [weather], messages: [{ role: "system", content: "Use tools." }, { role: "user", content: "Weather in Paris?" }] },
 	{ name: "tools offered, no system", tools: [weather], messages: [{ role: "user", content: "Weather in Paris?" }] },
 	{
@@ -192,6 +198,7 @@ for (const t of templates) {
 			if (t.bos_token !== undefined) ctx.bos_token = t.bos_token;
 			if (t.eos_token !== undefined) ctx.eos_token = t.eos_token;
 			if (c.tools) ctx.tools = c.tools;
+			Object.assign(ctx, c.vars ?? {});
 			const out = { template: t.name, conversation: c.name, context: ctx };
 			try {
 				if (parseError) throw new Error(parseError);

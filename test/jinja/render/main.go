@@ -34,15 +34,11 @@ type corpus struct {
 		EOS      *string `json:"eos_token"`
 	} `json:"templates"`
 	Cases []struct {
-		Template     string `json:"template"`
-		Conversation string `json:"conversation"`
-		Context      struct {
-			Messages            json.RawMessage `json:"messages"`
-			AddGenerationPrompt bool            `json:"add_generation_prompt"`
-			Tools               json.RawMessage `json:"tools"`
-		} `json:"context"`
-		Expected *string `json:"expected"`
-		Error    *string `json:"error"`
+		Template     string                     `json:"template"`
+		Conversation string                     `json:"conversation"`
+		Context      map[string]json.RawMessage `json:"context"`
+		Expected     *string                    `json:"expected"`
+		Error        *string                    `json:"error"`
 	} `json:"cases"`
 }
 
@@ -136,14 +132,17 @@ func check(path string) (bool, error) {
 		if !ok {
 			return false, fmt.Errorf("case %q names unknown template %q", k.Conversation, k.Template)
 		}
-		got, err := tmpl.Render(k.Context.Messages, chat.Options{
-			AddGenerationPrompt: k.Context.AddGenerationPrompt, Tools: k.Context.Tools, Now: c.Now,
-		})
-		label := fmt.Sprintf("%s / %s / add_generation_prompt=%v", k.Template, k.Conversation, k.Context.AddGenerationPrompt)
+		opts, messages, err := options(k.Context)
+		if err != nil {
+			return false, fmt.Errorf("case %s / %s: %w", k.Template, k.Conversation, err)
+		}
+		opts.Now = c.Now
+		got, err := tmpl.Render(messages, opts)
+		label := fmt.Sprintf("%s / %s / add_generation_prompt=%v", k.Template, k.Conversation, opts.AddGenerationPrompt)
 		switch {
 		case k.Error != nil && err != nil:
 			bothRaise++
-		case k.Error != nil && hasNullContent(k.Context.Messages):
+		case k.Error != nil && hasNullContent(messages):
 			nullContent++
 		case k.Error != nil:
 			failed++
@@ -169,6 +168,28 @@ func check(path string) (bool, error) {
 	fmt.Printf("%d cases: %d byte-identical renderings, %d raised by both engines, %d null-content cases @huggingface/jinja raises on and we render, %d differences\n",
 		len(c.Cases), identical, bothRaise, nullContent, failed)
 	return failed == 0, nil
+}
+
+// options splits a case's template context into apply_chat_template's
+// arguments: messages, add_generation_prompt, tools, and the rest as extra
+// variables. bos_token and eos_token come with the template.
+func options(ctx map[string]json.RawMessage) (chat.Options, json.RawMessage, error) {
+	var o chat.Options
+	if err := json.Unmarshal(ctx["add_generation_prompt"], &o.AddGenerationPrompt); err != nil {
+		return o, nil, fmt.Errorf("add_generation_prompt: %w", err)
+	}
+	o.Tools = ctx["tools"]
+	for k, v := range ctx {
+		switch k {
+		case "messages", "add_generation_prompt", "tools", "bos_token", "eos_token":
+		default:
+			if o.Vars == nil {
+				o.Vars = map[string]json.RawMessage{}
+			}
+			o.Vars[k] = v
+		}
+	}
+	return o, ctx["messages"], nil
 }
 
 // hasNullContent reports whether a message has "content": null (an
