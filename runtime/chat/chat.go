@@ -94,6 +94,9 @@ func (t Template) WithTokens(bos, eos string) Template {
 // Apply renders plain text messages. With addAssistant the text ends with
 // the opening of an assistant turn.
 func (t Template) Apply(msgs []Message, addAssistant bool) (string, error) {
+	if msgs == nil {
+		msgs = []Message{} // an empty conversation, not JSON null
+	}
 	raw, err := json.Marshal(msgs)
 	if err != nil {
 		return "", err
@@ -140,6 +143,8 @@ func (t Template) Render(messages json.RawMessage, o Options) (string, error) {
 	ctx["strftime_now"] = strftimeNow(now)
 	ctx[tojsonIndent] = jinja.NewCallable(tojsonIndent, tojsonIndentFunc)
 	ctx["raise_exception"] = jinja.NewCallable("raise_exception", raiseException)
+	ctx["range"] = jinja.NewCallable("range", rangeFunc)
+	ctx[macroGuard] = jinja.NewCallable(macroGuard, macroGuardFunc)
 	return c.render(ctx)
 }
 

@@ -320,3 +320,66 @@ func byteAlphabet(b byte) string {
 	}
 	return string(rune(256 + n))
 }
+
+// TestResourceGuards: a template cannot take the process down. Endless
+// macro recursion fails the rendering (it would overflow the stack, which
+// no recover catches) while bounded recursion, as tool templates use for
+// nested schemas, works; range() is limited as in transformers' sandbox.
+func TestResourceGuards(t *testing.T) {
+	for _, c := range []struct {
+		name, src, want, err string
+	}{
+		{"bounded recursion", "{% macro f(n, sep='') %}{{ n }}{% if n > 0 %}{{ sep }}{{ f(n - 1, sep=sep) }}{% endif %}{% endmacro %}{{ f(3, sep=',') }}", "3,2,1,0", ""},
+		{"macro without parameters", "{%- macro hi() -%}hi{%- endmacro -%}{{ hi() }} {{ hi() }}", "hi hi", ""},
+		{"parenthesis in a default", "{% macro f(a=(1 + 2), b=')') %}{{ a }}{{ b }}{% endmacro %}{{ f() }}", "3)", ""},
+		{"endless recursion", "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}", "", "macros nest too deeply"},
+		{"mutual recursion", "{% macro a() %}{{ b() }}{% endmacro %}{% macro b() %}{{ a() }}{% endmacro %}{{ a() }}", "", "macros nest too deeply"},
+		{"range", "{{ range(3) | join(',') }};{{ range(1, 7, 2) | join(',') }};{{ range(5, 0, -2) | join(',') }};{{ range(0) | length }}", "0,1,2;1,3,5;5,3,1;0", ""},
+		{"range too long", "{% for i in range(100000001) %}{% endfor %}", "", "longer than the 100000 allowed"},
+		{"range step zero", "{{ range(1, 2, 0) }}", "", "step must not be zero"},
+	} {
+		tmpl, err := Parse(c.name, c.src)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got, err := tmpl.Apply(nil, false)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), "chat template "+c.name) {
+				t.Errorf("%s: %q, %v; want an error with %q", c.name, got, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.name, got, err, c.want)
+		}
+	}
+}
+
+// TestTouchingTags: whitespace control on a tag that touches another tag
+// strips nothing, and the template's last newline goes; the expected
+// strings are @huggingface/jinja's.
+func TestTouchingTags(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{`{{ "a" }} {{ "b" }}{%- if true %}x{% endif %}`, "a bx"},
+		{`{{ "a" }} {{ "b" }}{{- "c" }}`, "a bc"},
+		{`{{ "a" }} {% if true %}{%- if true %}x{% endif %}{% endif %}`, "a x"},
+		{`a {# c #}{#- d #}b`, "a b"},
+		{`{% if true -%}{% if true %}{{ "a" }} {{ "b" }}{% endif %}{% endif %}`, "a b"},
+		{`{{ "x" -}}{{ "a" }} {{ "b" }}`, "xa b"},
+		{`{% if true -%}{# c #}{{ "a" }} {{ "b" }}{% endif %}`, "a b"},
+		{`{% macro hi() %}hi{% endmacro -%}{{ hi() }} {{ hi() }}`, "hi hi"},
+		{"{% if true -%}   \n {{ 'a' }}{% endif %}", "a"},
+		// Jinja drops one trailing newline (keep_trailing_newline off).
+		{"{{ 'a' }}\n", "a"},
+		{"{{ 'a' }}\n\n", "a\n"},
+		{"{{ 'a' }}  ", "a  "},
+	} {
+		tmpl, err := Parse("t", c.src)
+		if err != nil {
+			t.Fatalf("%s: %v", c.src, err)
+		}
+		if got, err := tmpl.Apply(nil, false); err != nil || got != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.src, got, err, c.want)
+		}
+	}
+}

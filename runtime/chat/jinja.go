@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -15,10 +16,14 @@ import (
 )
 
 // The engine is github.com/ardanlabs/jinja v1.8.0, the last release that
-// builds with Go 1.26: it renders the corpus of test/jinja as
-// @huggingface/jinja does, with trim_blocks and lstrip_blocks on as
+// builds with Go 1.26, with trim_blocks and lstrip_blocks on as
 // transformers sets them. This file adds what transformers provides around
-// the engine and the one shim the corpus needs (tojson with an indent).
+// it (strftime_now, raise_exception, the sandbox's range limit) and rewrites
+// the source where the engine departs from Jinja, each rewrite leaving the
+// template's meaning in Jinja unchanged: tojson with an indent (key order),
+// whitespace control between touching tags, the template's last newline,
+// and a depth guard on macros. test/jinja checks the result against
+// @huggingface/jinja byte for byte.
 
 // tojsonIndent is the global that "x | tojson(indent=N)" is rewritten to
 // call: the engine's own indented tojson goes through Go maps, which sorts
@@ -31,6 +36,36 @@ const tojsonIndent = "__bitnet_tojson_indent"
 // binds to without parentheses.
 var indentedTojson = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[[^\[\]{}]*\])*)\s*\|\s*tojson\(\s*indent\s*=\s*([0-9]+)\s*\)`)
 
+// The engine looks for the text a tag's whitespace control applies to
+// (trim_blocks, lstrip_blocks, "-") past any tags in between, where Jinja
+// only touches the text right beside the tag: "{% if x %}{{ a }} {{ b }}"
+// loses the space between a and b. separateTags puts a space between
+// every two touching tags and at the start of a template that opens with
+// a tag, with a "-" on the tag beside it so that the space is trimmed
+// again: the engine then finds text (the space) beside every tag, and the
+// output is Jinja's. (No newline is added, so line numbers stay right.)
+var touchingTags = regexp.MustCompile(`-?(%\}|\}\}|#\})(\{[%{#])`)
+
+// trimTrailingNewline drops one newline at the end of the source, as Jinja
+// does unless keep_trailing_newline is set (transformers leaves it off);
+// the engine keeps it.
+func trimTrailingNewline(src string) string {
+	if s, ok := strings.CutSuffix(src, "\r\n"); ok {
+		return s
+	}
+	return strings.TrimSuffix(src, "\n")
+}
+
+func separateTags(src string) string {
+	src = touchingTags.ReplaceAllString(src, "-$1 $2")
+	if len(src) >= 2 && src[0] == '{' && (src[1] == '%' || src[1] == '{' || src[1] == '#') && !strings.HasPrefix(src[2:], "-") {
+		src = " " + src[:2] + "-" + src[2:]
+	} else if len(src) >= 2 && src[0] == '{' && (src[1] == '%' || src[1] == '{' || src[1] == '#') {
+		src = " " + src
+	}
+	return src
+}
+
 // compile parses source, naming the template in errors.
 func compile(name, source string) (tmpl *jinja.Template, err error) {
 	defer func() {
@@ -39,12 +74,130 @@ func compile(name, source string) (tmpl *jinja.Template, err error) {
 		}
 	}()
 	src := indentedTojson.ReplaceAllString(source, tojsonIndent+"($1, $2)")
+	src = separateTags(trimTrailingNewline(src))
+	src = guardMacros(src)
 	tmpl, err = jinja.Compile(src)
 	if err != nil {
 		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "jinja parse: "), "jinja scan: ")
 		return nil, fmt.Errorf("chat template %s: %s", name, msg)
 	}
 	return tmpl, nil
+}
+
+// macroGuard is the global that every macro calls, through a default
+// argument added to its signature (evaluated at each call), so that a
+// macro recursing without end fails the rendering instead of overflowing
+// the goroutine's stack, which would end the process. Recursion itself is
+// legitimate (tool templates render nested JSON schemas that way).
+const macroGuard = "__bitnet_macro_guard"
+
+// maxRenderFrames bounds the Go call depth at which a macro may be entered:
+// far beyond any real template's nesting (tens of frames per level), far
+// below a stack overflow.
+const maxRenderFrames = 5000
+
+var macroStart = regexp.MustCompile(`\{%-?\s*macro\s+[A-Za-z_][A-Za-z0-9_]*\s*\(`)
+
+// guardMacros adds "__bitnet_macro_guard=__bitnet_macro_guard()" as the
+// last parameter of every macro definition whose parameter list it can
+// delimit (balanced parentheses outside string literals).
+func guardMacros(src string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range macroStart.FindAllStringIndex(src, -1) {
+		open := m[1] // just after "("
+		end := closingParen(src, open)
+		if end < 0 {
+			continue
+		}
+		b.WriteString(src[last:end])
+		if strings.TrimSpace(src[open:end]) != "" {
+			b.WriteString(", ")
+		}
+		b.WriteString(macroGuard + "=" + macroGuard + "()")
+		last = end
+	}
+	b.WriteString(src[last:])
+	return b.String()
+}
+
+// closingParen returns the index of the ")" closing a parenthesis opened
+// just before i, skipping string literals, or -1.
+func closingParen(s string, i int) int {
+	depth := 1
+	for ; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\'', '"':
+			j := i + 1
+			for j < len(s) && s[j] != c {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			i = j
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth == 0 {
+				return i
+			}
+		case '%', '}':
+			if i+1 < len(s) && s[i+1] == '}' {
+				return -1 // the tag ended first: not a parameter list we understand
+			}
+		}
+	}
+	return -1
+}
+
+func macroGuardFunc(_ []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
+	if runtime.Callers(maxRenderFrames, make([]uintptr, 1)) > 0 {
+		return jinja.Undefined(), errors.New("macros nest too deeply (endless recursion?)")
+	}
+	return jinja.None(), nil
+}
+
+// maxRange is the longest range() allowed, as in the sandboxed Jinja
+// environment transformers renders chat templates in (MAX_RANGE): a
+// template cannot make a request allocate without bound.
+const maxRange = 100000
+
+// rangeFunc is Python's range with the sandbox's limit.
+func rangeFunc(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
+	var n [3]int64
+	for i, a := range args {
+		if i >= 3 || !a.IsInt() {
+			return jinja.Undefined(), errors.New("range: want 1 to 3 integers")
+		}
+		n[i] = a.AsInt()
+	}
+	start, stop, step := int64(0), n[0], int64(1)
+	switch len(args) {
+	case 0:
+		return jinja.Undefined(), errors.New("range: want 1 to 3 integers")
+	case 2:
+		start, stop = n[0], n[1]
+	case 3:
+		start, stop, step = n[0], n[1], n[2]
+	}
+	if step == 0 {
+		return jinja.Undefined(), errors.New("range: step must not be zero")
+	}
+	count := int64(0)
+	if step > 0 && stop > start {
+		count = (stop - start + step - 1) / step
+	} else if step < 0 && stop < start {
+		count = (start - stop - step - 1) / -step
+	}
+	if count > maxRange {
+		return jinja.Undefined(), fmt.Errorf("range of %d items is longer than the %d allowed", count, maxRange)
+	}
+	items := make([]jinja.Value, count)
+	for i := range items {
+		items[i] = jinja.NewInt(start + int64(i)*step)
+	}
+	return jinja.NewList(items), nil
 }
 
 // raiseError is raise_exception's error: the template's own message.

@@ -53,6 +53,16 @@ const templates = [
 		bos_token: "<|begin_of_text|>",
 		eos_token: "<|end_of_text|>",
 	},
+	{
+		// Not a published template: whitespace control where tags touch,
+		// macros and comments, which the published ones exercise little.
+		name: "whitespace-control",
+		source: "synthetic",
+		template:
+			"{%- macro hi(m) -%}[{{ m.role }}]{%- endmacro -%}\n{% for m in messages -%}{{ hi(m) }} {{ m.content | trim }}{%- if loop.last %}!{% endif %}{# c #}{#- d #} {% endfor %}{{ '<' -}}{{ bos_token }} {{ eos_token }}{{- '>' }}\n  {%- if add_generation_prompt -%}{% if true %}{{ 'A' }} {{ 'B' }}{% endif %}{% endif %}  \n",
+		bos_token: "<s>",
+		eos_token: "</s>",
+	},
 ];
 for (const name of readdirSync(templatesDir).sort()) {
 	const cfg = JSON.parse(readFileSync(join(templatesDir, name, "tokenizer_config.json"), "utf8"));
