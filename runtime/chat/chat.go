@@ -141,7 +141,7 @@ func (t Template) Render(messages json.RawMessage, o Options) (string, error) {
 		now = time.Now()
 	}
 	ctx["strftime_now"] = strftimeNow(now)
-	ctx[tojsonIndent] = jinja.NewCallable(tojsonIndent, tojsonIndentFunc)
+	ctx[tojsonFunc] = jinja.NewCallable(tojsonFunc, tojsonCall)
 	ctx["raise_exception"] = jinja.NewCallable("raise_exception", raiseException)
 	ctx["range"] = jinja.NewCallable("range", rangeFunc)
 	ctx[macroGuard] = jinja.NewCallable(macroGuard, macroGuardFunc)

@@ -383,3 +383,33 @@ func TestTouchingTags(t *testing.T) {
 		}
 	}
 }
+
+// TestTojsonArguments: tojson with arguments is transformers' json.dumps
+// (the expected strings are Python's).
+func TestTojsonArguments(t *testing.T) {
+	const d = `{% set d = {'b': 1, 'a': [1, 2.5, 'é<&>'], 'c': {}} %}`
+	for _, c := range []struct{ src, want string }{
+		{d + `{{ d | tojson(sort_keys=true) }}`, `{"a": [1, 2.5, "é<&>"], "b": 1, "c": {}}`},
+		{d + `{{ d | tojson(separators=[',', ':']) }}`, `{"b":1,"a":[1,2.5,"é<&>"],"c":{}}`},
+		{d + `{{ d | tojson(ensure_ascii=true) }}`, `{"b": 1, "a": [1, 2.5, "\u00e9<&>"], "c": {}}`},
+		{d + `{{ d.a | tojson(indent=2) }}`, "[\n  1,\n  2.5,\n  \"é<&>\"\n]"},
+		{d + `{{ d | tojson(indent='\t', sort_keys=true) }}`, "{\n\t\"a\": [\n\t\t1,\n\t\t2.5,\n\t\t\"é<&>\"\n\t],\n\t\"b\": 1,\n\t\"c\": {}\n}"},
+		{`{% set f = [2.0, 0.0001, 0.00001, 10000000000000000.0, 123456789.5, -0.5] %}{{ f | tojson(sort_keys=false) }}`, `[2.0, 0.0001, 1e-05, 1e+16, 123456789.5, -0.5]`},
+		{`{% set s = 'a"\\` + "\n\x01" + `😀' %}{{ s | tojson(ensure_ascii=true) }}`, `"a\"\\\n\u0001\ud83d\ude00"`},
+	} {
+		tmpl, err := Parse("t", c.src)
+		if err != nil {
+			t.Fatalf("%s: %v", c.src, err)
+		}
+		if got, err := tmpl.Apply(nil, false); err != nil || got != c.want {
+			t.Errorf("%s:\n got %q, %v\nwant %q", c.src, got, err, c.want)
+		}
+	}
+	if _, err := Parse("t", `{{ messages | tojson(colour=1) }}`); err != nil {
+		t.Fatal(err)
+	}
+	tmpl, _ := Parse("t", `{{ messages | tojson(colour=1) }}`)
+	if _, err := tmpl.Apply(nil, false); err == nil || !strings.Contains(err.Error(), `unexpected argument "colour"`) {
+		t.Errorf("unknown tojson argument: %v", err)
+	}
+}

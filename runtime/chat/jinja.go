@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ardanlabs/jinja"
 )
@@ -20,21 +18,10 @@ import (
 // transformers sets them. This file adds what transformers provides around
 // it (strftime_now, raise_exception, the sandbox's range limit) and rewrites
 // the source where the engine departs from Jinja, each rewrite leaving the
-// template's meaning in Jinja unchanged: tojson with an indent (key order),
+// template's meaning in Jinja unchanged: tojson with arguments (tojson.go),
 // whitespace control between touching tags, the template's last newline,
 // and a depth guard on macros. test/jinja checks the result against
 // @huggingface/jinja byte for byte.
-
-// tojsonIndent is the global that "x | tojson(indent=N)" is rewritten to
-// call: the engine's own indented tojson goes through Go maps, which sorts
-// the keys, while Python's json.dumps (and @huggingface/jinja) keeps their
-// order, and Llama 3.1's tool prompt prints tools that way.
-const tojsonIndent = "__bitnet_tojson_indent"
-
-// indentedTojson matches "operand | tojson(indent=N)" where the operand is
-// a name with attribute and subscript accesses, the only operands a filter
-// binds to without parentheses.
-var indentedTojson = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[[^\[\]{}]*\])*)\s*\|\s*tojson\(\s*indent\s*=\s*([0-9]+)\s*\)`)
 
 // The engine looks for the text a tag's whitespace control applies to
 // (trim_blocks, lstrip_blocks, "-") past any tags in between, where Jinja
@@ -73,8 +60,7 @@ func compile(name, source string) (tmpl *jinja.Template, err error) {
 			err = fmt.Errorf("chat template %s: the Jinja parser failed: %v", name, r)
 		}
 	}()
-	src := indentedTojson.ReplaceAllString(source, tojsonIndent+"($1, $2)")
-	src = separateTags(trimTrailingNewline(src))
+	src := separateTags(trimTrailingNewline(rewriteTojson(source)))
 	src = guardMacros(src)
 	tmpl, err = jinja.Compile(src)
 	if err != nil {
@@ -307,108 +293,6 @@ func decodeValue(dec *json.Decoder) (jinja.Value, error) {
 		return jinja.FromGoValue(x), nil
 	}
 	return jinja.Value{}, fmt.Errorf("unexpected JSON token %v", tok)
-}
-
-// tojsonIndentFunc is tojson(indent=N) as Python's json.dumps writes it
-// with transformers' ensure_ascii=False: items separated by ",", keys by
-// ": ", one level of N spaces per depth, empty containers as [] and {}.
-func tojsonIndentFunc(args []jinja.Value, kwargs map[string]jinja.Value) (jinja.Value, error) {
-	if len(args) != 2 || !args[1].IsInt() {
-		return jinja.Undefined(), errors.New("tojson: want a value and an integer indent")
-	}
-	var b strings.Builder
-	writeJSON(&b, args[0], strings.Repeat(" ", int(args[1].AsInt())), 0)
-	return jinja.NewString(b.String()), nil
-}
-
-func writeJSON(b *strings.Builder, v jinja.Value, indent string, depth int) {
-	nl := func(d int) {
-		b.WriteByte('\n')
-		for range d {
-			b.WriteString(indent)
-		}
-	}
-	switch {
-	case v.IsNone(), v.IsUndefined(), v.IsCallable():
-		b.WriteString("null")
-	case v.IsBool():
-		b.WriteString(strconv.FormatBool(v.AsBool()))
-	case v.IsInt():
-		b.WriteString(strconv.FormatInt(v.AsInt(), 10))
-	case v.IsFloat():
-		b.WriteString(strconv.FormatFloat(v.AsFloat(), 'g', -1, 64))
-	case v.IsString():
-		writeJSONString(b, v.AsString())
-	case v.IsList():
-		items := v.AsList().Items
-		if len(items) == 0 {
-			b.WriteString("[]")
-			return
-		}
-		b.WriteByte('[')
-		for i, it := range items {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			nl(depth + 1)
-			writeJSON(b, it, indent, depth+1)
-		}
-		nl(depth)
-		b.WriteByte(']')
-	case v.IsDict():
-		d := v.AsDict()
-		if len(d.Keys) == 0 {
-			b.WriteString("{}")
-			return
-		}
-		b.WriteByte('{')
-		for i, k := range d.Keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			nl(depth + 1)
-			writeJSONString(b, k)
-			b.WriteString(": ")
-			val, _ := d.Get(k)
-			writeJSON(b, val, indent, depth+1)
-		}
-		nl(depth)
-		b.WriteByte('}')
-	}
-}
-
-// writeJSONString quotes s as json.dumps(ensure_ascii=False) and
-// JSON.stringify do: only quotes, backslashes and control characters are
-// escaped (no HTML escaping, unlike encoding/json).
-func writeJSONString(b *strings.Builder, s string) {
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		default:
-			if r < 0x20 {
-				fmt.Fprintf(b, `\u%04x`, r)
-			} else if r == utf8.RuneError {
-				b.WriteString(`\ufffd`)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
 }
 
 // strftimeNow is transformers' strftime_now, fixed to the instant now so
