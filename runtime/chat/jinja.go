@@ -22,6 +22,15 @@ import (
 // whitespace control between touching tags, the template's last newline,
 // and a depth guard on macros. test/jinja checks the result against
 // @huggingface/jinja byte for byte.
+//
+// Known differences from Python's Jinja that remain, none in a published
+// template of the corpus: null content concatenates as "" (Python raises,
+// or prints None through | trim); map('filter') ignores the filter
+// (map(attribute=...) works); "set a, b = ..." does not parse;
+// str.startswith/endswith with a tuple are false; tojson with arguments on
+// an operand other than a name (a literal, a parenthesised expression)
+// keeps the engine's encoder. Booleans and lists print as Python prints
+// them (True, ['a']), where @huggingface/jinja prints JSON (true, ["a"]).
 
 // The engine looks for the text a tag's whitespace control applies to
 // (trim_blocks, lstrip_blocks, "-") past any tags in between, where Jinja
