@@ -89,7 +89,11 @@ func WriteDummyGGUF(ctx context.Context, path string, opts DummyOptions) error {
 	if err != nil {
 		return err
 	}
-	etype, err := opts.EmbedType.ggmlType(opts.Type, cfg.HiddenSize)
+	embed := opts.EmbedType
+	if embed == EmbedDefault && opts.Type.IsTernary() {
+		embed = l.Embed // what the published GGUF of this model stores
+	}
+	etype, err := embed.ggmlType(opts.Type, cfg.HiddenSize)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,8 @@ func init() { subcommands = append(subcommands, newServeCmd) }
 func newServeCmd() *cobra.Command {
 	var (
 		modelPath, hfRepo, hfFile, revision, typeName string
-		host, apiKey, alias                           string
+		host, apiKey, alias, chatTemplate             string
+		overrideKV                                    []string
 		port, ctxLen, threads, parallel               int
 		cfg                                           server.Config
 		shutdownTimeout                               time.Duration
@@ -35,9 +36,10 @@ func newServeCmd() *cobra.Command {
 		Short: "Serve a model over an OpenAI-compatible HTTP API",
 		Long: `serve loads a model and answers OpenAI-style requests with continuous batching:
 
-  POST /v1/chat/completions   chat, with the model's chat format (stream or not)
+  POST /v1/chat/completions   chat, with the model's chat template (stream or not)
   POST /v1/completions        raw text completion (stream or not)
   GET  /v1/models             the served model
+  POST /tokenize, /detokenize, /apply-template   as llama-server
   GET  /health                {"status":"ok", ...}; 503 while shutting down
 
 Up to --parallel requests decode together: every step is one batched forward
@@ -84,10 +86,14 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 			if apiKey == "" {
 				apiKey = os.Getenv("BITNET_API_KEY")
 			}
+			overrides, err := parseOverrides(overrideKV)
+			if err != nil {
+				return err
+			}
 			return serve(cmd, serveOptions{
 				model: modelPath, addr: net.JoinHostPort(host, strconv.Itoa(port)),
-				load:     runtime.Options{Threads: threads, Context: ctxLen, BatchSize: cfg.BatchTokens, Map: mapWeights, CheckTensors: checkTensors},
-				parallel: parallel, shutdownTimeout: shutdownTimeout,
+				load:     runtime.Options{Threads: threads, Context: ctxLen, BatchSize: cfg.BatchTokens, Map: mapWeights, CheckTensors: checkTensors, Overrides: overrides},
+				parallel: parallel, shutdownTimeout: shutdownTimeout, chatTemplate: chatTemplate,
 				cfg: func() server.Config {
 					c := cfg
 					c.ModelID, c.APIKey = alias, apiKey
@@ -109,6 +115,8 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 	f.IntVar(&parallel, "parallel", 4, "requests decoded together (KV cache slots)")
 	f.StringVar(&apiKey, "api-key", "", "require 'Authorization: Bearer KEY' (default $BITNET_API_KEY)")
 	f.StringVar(&alias, "alias", "", "model name in the API (default: the file name without .gguf)")
+	f.StringVar(&chatTemplate, "chat-template", "", chatTemplateUsage)
+	f.StringArrayVar(&overrideKV, "override-kv", nil, overrideKVUsage)
 	f.IntVar(&cfg.QueueLength, "queue", 64, "requests that may wait for a slot; more get 429")
 	f.IntVar(&cfg.BatchTokens, "batch", 512, "most tokens in one forward pass")
 	f.IntVar(&cfg.PrefillChunk, "prefill-chunk", 64, "most prompt tokens per step while other requests decode")
@@ -121,6 +129,7 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 
 type serveOptions struct {
 	model, addr     string
+	chatTemplate    string
 	load            runtime.Options
 	parallel        int
 	cfg             server.Config
@@ -135,7 +144,7 @@ func serve(cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	defer m.Close()
-	eng, err := server.NewRuntimeEngine(m, o.parallel)
+	eng, err := server.NewRuntimeEngineTemplate(m, o.parallel, o.chatTemplate)
 	if err != nil {
 		return err
 	}
@@ -149,7 +158,7 @@ func serve(cmd *cobra.Command, o serveOptions) error {
 		srv.Close()
 		return err
 	}
-	fmt.Fprintf(stderr, "loaded %s in %s: %s, %d threads, chat format %s\n",
+	fmt.Fprintf(stderr, "loaded %s in %s: %s, %d threads, chat template %s\n",
 		o.model, time.Since(start).Round(time.Millisecond), m.Config().Arch, m.Threads(), eng.ChatFormat())
 	if o.cfg.APIKey == "" && !isLoopback(ln.Addr()) {
 		fmt.Fprintf(stderr, "warning: listening on %s without --api-key: anyone who can reach it can use the model\n", ln.Addr())

@@ -18,6 +18,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc(prefix+"/models/{id}", only(http.MethodGet, s.handleModel))
 	}
 	mux.HandleFunc("/health", only(http.MethodGet, s.handleHealth))
+	s.registerTextRoutes(mux) // /tokenize, /detokenize, /apply-template (tokenize.go)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newAPIError(http.StatusNotFound, typeInvalidRequest, "not_found",
 			fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)))
