@@ -39,12 +39,12 @@ func newMetrics(s *Server) *metrics {
 		}),
 		ttft: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: ns, Name: "time_to_first_token_seconds",
-			Help: "From a request's arrival (queueing included) to its first sampled token.",
+			Help:    "From a request's arrival (queueing included) to its first sampled token.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14), // 5 ms … 41 s
 		}),
 		rate: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: ns, Name: "generation_tokens_per_second",
-			Help: "Decode speed of each finished sequence: tokens after the first over the time since the first.",
+			Help:    "Decode speed of each finished sequence: tokens after the first over the time since the first.",
 			Buckets: prometheus.ExponentialBuckets(0.5, 2, 14), // 0.5 … 4096 tokens/s
 		}),
 	}

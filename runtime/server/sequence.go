@@ -104,7 +104,7 @@ func (o *outbox) finish(reason string, err error, u Usage) {
 type news struct {
 	text   string // written since the last look
 	lps    []tokenLogprob
-	done   bool   // the job is over: reason or err says how
+	done   bool // the job is over: reason or err says how
 	reason string
 	err    error
 	usage  Usage
