@@ -27,6 +27,8 @@ func newServeCmd() *cobra.Command {
 		modelPath, hfRepo, hfFile, revision, typeName string
 		host, apiKey, alias                           string
 		port, ctxLen, threads, parallel               int
+		corsOrigins                                   []string
+		strictModel                                   bool
 		cfg                                           server.Config
 		shutdownTimeout                               time.Duration
 	)
@@ -39,6 +41,13 @@ func newServeCmd() *cobra.Command {
   POST /v1/completions        raw text completion (stream or not)
   GET  /v1/models             the served model
   GET  /health                {"status":"ok", ...}; 503 while shutting down
+  GET  /metrics               Prometheus metrics (requests, tokens, queue, slots, latency)
+  GET  /props                 server properties in llama-server's shape
+  GET  /                      a chat page (embedded; asks for the API key if one is set)
+
+Requests may name any model (clients default to names such as gpt-4o-mini);
+--strict-model answers 404 to names other than --alias. --cors-origin lets web
+pages on other origins call the API (repeat it, or give "*" for any).
 
 Up to --parallel requests decode together: every step is one batched forward
 pass in which each running request adds its next token and new requests add a
@@ -91,6 +100,7 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 				cfg: func() server.Config {
 					c := cfg
 					c.ModelID, c.APIKey = alias, apiKey
+					c.StrictModel, c.CORSOrigins, c.BuildInfo = strictModel, corsOrigins, "bitnet "+buildVersion()
 					return c
 				}(),
 			})
@@ -109,6 +119,8 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 	f.IntVar(&parallel, "parallel", 4, "requests decoded together (KV cache slots)")
 	f.StringVar(&apiKey, "api-key", "", "require 'Authorization: Bearer KEY' (default $BITNET_API_KEY)")
 	f.StringVar(&alias, "alias", "", "model name in the API (default: the file name without .gguf)")
+	f.BoolVar(&strictModel, "strict-model", false, "answer 404 to requests naming a model other than --alias")
+	f.StringSliceVar(&corsOrigins, "cors-origin", nil, `origin allowed to call the API from a browser ("*" for any; repeatable)`)
 	f.IntVar(&cfg.QueueLength, "queue", 64, "requests that may wait for a slot; more get 429")
 	f.IntVar(&cfg.BatchTokens, "batch", 512, "most tokens in one forward pass")
 	f.IntVar(&cfg.PrefillChunk, "prefill-chunk", 64, "most prompt tokens per step while other requests decode")
