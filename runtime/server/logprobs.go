@@ -143,7 +143,9 @@ type chatTopLogprob struct {
 }
 
 // textLogprobs is a text completion choice's logprobs, in the legacy
-// column shape. TextOffset is each token's byte offset in the choice's text.
+// column shape. TextOffset is the byte offset of each token's bytes in the
+// reply's bytes, which is the offset in its text unless the text holds
+// invalid UTF-8 (a token that splits a character), shown as U+FFFD.
 type textLogprobs struct {
 	Tokens        []string             `json:"tokens"`
 	TokenLogprobs []float32            `json:"token_logprobs"`
