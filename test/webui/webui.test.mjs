@@ -30,10 +30,18 @@ async function setNumber(id, value) {
   await page.type(`#${id}`, String(value));
 }
 
+// Puppeteer polls waitForFunction on animation frames by default, which
+// a headless page may not get; poll on a timer instead.
+const poll = { polling: 20 };
+
+// sendMessage sends text and returns once the page shows it and an
+// assistant message under it (send() draws both at once). The reply may
+// already have ended by then.
 async function sendMessage(text) {
+  const n = (await conversation()).length;
   await page.type('#input', text);
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => document.body.dataset.streaming === 'true', { timeout: 10_000 });
+  await page.waitForFunction((n) => document.querySelectorAll('.msg').length >= n + 2, { ...poll, timeout: 10_000 }, n);
 }
 
 before(async () => {
@@ -51,7 +59,7 @@ before(async () => {
   await page.type('#api-key', key);
   await page.type('#system-prompt', 'You are a terse assistant.');
   await setNumber('temperature', 0.7);
-  await setNumber('max_tokens', 48);
+  await setNumber('max_tokens', 120);
   await page.click('#settings-toggle');
 });
 
@@ -60,20 +68,29 @@ after(async () => {
   await browser?.close();
 });
 
+// The model has random weights: a reply can end by itself after a token or
+// two, too soon to watch it stream or to stop it. Such a try is repeated.
+const TRIES = 4;
+
 test('a reply streams in', async () => {
-  await sendMessage('Hello! Write a short **greeting** and some `code`.');
-  // Watch the reply while the stream runs: its text must grow in steps.
-  const seen = new Set();
-  while (await streaming()) {
-    const n = (await lastReply()).length;
-    if (n > 0) seen.add(n);
-    await sleep(15);
+  let seen;
+  let msgs;
+  for (let t = 0; t < TRIES; t++) {
+    await sendMessage('Hello! Write a short **greeting** and some `code`.');
+    // Watch the reply while the stream runs: its text must grow in steps.
+    seen = new Set();
+    while (await streaming()) {
+      const n = (await lastReply()).length;
+      if (n > 0) seen.add(n);
+      await sleep(15);
+    }
+    msgs = await conversation();
+    const reply = msgs.at(-1);
+    assert.equal(reply.role, 'assistant');
+    assert.ok(!reply.error, `the reply failed: ${reply.note}`);
+    if (seen.size >= 2) break;
   }
-  const msgs = await conversation();
-  assert.equal(msgs.length, 2);
-  assert.deepEqual(msgs.map((m) => m.role), ['user', 'assistant']);
-  assert.ok(!msgs[1].error, `the reply failed: ${msgs[1].note}`);
-  assert.ok(msgs[1].text.length > 0, 'empty reply');
+  assert.ok(msgs.at(-1).text.length > 0, 'empty reply');
   assert.ok(seen.size >= 2, `the reply did not grow while streaming (lengths seen: ${[...seen]})`);
 });
 
@@ -81,18 +98,21 @@ test('stop ends a reply mid-stream and frees its slot', async () => {
   await page.click('#settings-toggle');
   await setNumber('max_tokens', 2000);
   await page.click('#settings-toggle');
-  await sendMessage('Now tell me a very long story.');
-  await page.waitForFunction(() => {
-    const all = document.querySelectorAll('.msg.assistant .content');
-    return all[all.length - 1].textContent.length > 0;
-  }, { timeout: 30_000 });
-  await page.click('#stop');
-  await page.waitForFunction(() => document.body.dataset.streaming === 'false', { timeout: 5_000 });
-  const stopped = await lastReply();
-  await sleep(500);
-  assert.equal(await lastReply(), stopped, 'text kept arriving after stop');
-  const msgs = await conversation();
-  assert.equal(msgs.at(-1).note, 'stopped');
+  let note = '';
+  for (let t = 0; t < TRIES && note !== 'stopped'; t++) {
+    await sendMessage('Now tell me a very long story.');
+    await page.waitForFunction(() => {
+      const all = document.querySelectorAll('.msg.assistant .content');
+      return all[all.length - 1].textContent.length > 0 || document.body.dataset.streaming === 'false';
+    }, { ...poll, timeout: 30_000 });
+    await page.click('#stop').catch(() => {}); // hidden if the reply already ended
+    await page.waitForFunction(() => document.body.dataset.streaming === 'false', { ...poll, timeout: 5_000 });
+    const stopped = await lastReply();
+    await sleep(500);
+    assert.equal(await lastReply(), stopped, 'text kept arriving after stop');
+    note = (await conversation()).at(-1).note;
+  }
+  assert.equal(note, 'stopped');
   // The server noticed the closed stream and freed the slot.
   let busy = -1;
   for (let i = 0; i < 100 && busy !== 0; i++) {
@@ -107,8 +127,9 @@ test('a reload shows the same conversation', async () => {
   await page.reload({ waitUntil: 'load' });
   await page.waitForSelector('.msg');
   const after = await conversation();
-  assert.equal(after.length, 4);
+  assert.ok(after.length >= 4, `${after.length} messages`);
   assert.deepEqual(after, before);
+  assert.equal(after.at(-1).note, 'stopped');
   assert.equal(await page.$eval('#api-key', (el) => el.value), key, 'the API key was not kept');
 });
 

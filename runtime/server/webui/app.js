@@ -118,12 +118,14 @@
     const redraw = () => {
       if (pending) return;
       pending = true;
-      requestAnimationFrame(() => {
+      // A timer rather than requestAnimationFrame, which browsers pause in
+      // pages they do not show (a background tab, a headless run).
+      setTimeout(() => {
         pending = false;
         if (messages[i] !== reply) return; // the conversation was cleared
         render(i);
         $('log').scrollTop = $('log').scrollHeight;
-      });
+      }, 16);
     };
     try {
       const resp = await fetch('/v1/chat/completions', {
