@@ -59,7 +59,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, g genRequest, 
 		p := g.params
 		p.Seed += uint64(i)
 		jobs[i] = &job{ctx: ctx, prompt: g.prompt, maxTokens: maxTokens, params: p, stops: g.stops,
-			out: newOutboxOn(notify), logits: g.logits, logprobs: g.logprobs, submitted: now}
+			out: newOutbox(notify), logits: g.logits, logprobs: g.logprobs, submitted: now}
 		if i > 0 {
 			jobs[i].share = jobs[0]
 		}

@@ -58,11 +58,9 @@ type outbox struct {
 	notify chan struct{}
 }
 
-func newOutbox() *outbox { return newOutboxOn(make(chan struct{}, 1)) }
-
-// newOutboxOn makes an outbox that signals on notify, which the choices of
-// one request share so that their handler waits on one channel.
-func newOutboxOn(notify chan struct{}) *outbox { return &outbox{notify: notify} }
+// newOutbox makes an outbox that signals on notify (capacity 1), which the
+// choices of one request share so that their handler waits on one channel.
+func newOutbox(notify chan struct{}) *outbox { return &outbox{notify: notify} }
 
 func (o *outbox) signal() {
 	select {
