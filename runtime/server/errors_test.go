@@ -44,6 +44,8 @@ func TestBadRequests(t *testing.T) {
 		{"completion logprobs range", compl, `{"prompt":"x","logprobs":6}`, 400, "logprobs", ""},
 		{"logprobs wrong type", chat, `{"messages":[{"role":"user","content":"x"}],"logprobs":3}`, 400, "logprobs", ""},
 		{"unknown field", chat, `{"messages":[{"role":"user","content":"x"}],"mirostat":2}`, 400, "mirostat", ""},
+		{"tools is no stream option", chat, `{"messages":[{"role":"user","content":"x"}],"stream_options":{"tools":[]}}`, 400, "stream_options.tools", ""},
+		{"unknown stream option", compl, `{"prompt":"x","stream":true,"stream_options":{"include_usage":true,"chunk_size":3}}`, 400, "stream_options.chunk_size", ""},
 		{"unknown fields, first in order", compl, `{"prompt":"x","zeta":1,"best_guess":true}`, 400, "best_guess", ""},
 		{"logit_bias not an object", chat, `{"messages":[{"role":"user","content":"x"}],"logit_bias":[1,2]}`, 400, "logit_bias", ""},
 		{"logit_bias key not an id", chat, `{"messages":[{"role":"user","content":"x"}],"logit_bias":{"Paris":5}}`, 400, "logit_bias", ""},

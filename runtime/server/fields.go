@@ -13,7 +13,7 @@ import (
 // ignored: a client that sends a field expects it to have an effect, and a
 // silent 200 would hide that it had none (OpenAI answers the same way).
 // The known fields are those of the request structs, read from their json
-// tags, plus the ones in pendingFields.
+// tags, plus the top-level ones in pendingFields.
 
 // pendingFields are accepted though this server does not act on them yet:
 // structured output and tools, which are being built. They behave as
@@ -43,31 +43,57 @@ func knownFields(t reflect.Type) map[string]bool {
 		}
 	}
 	walk(t)
-	for _, f := range pendingFields {
-		known[f] = true
-	}
 	knownFieldsCache.Store(t, known)
 	return known
 }
 
-// checkFields refuses the first unknown top-level field of body (in sorted
-// order, so the answer does not depend on map order) for the request
-// struct v points to.
+// checkFields refuses the first unknown field of body (in sorted order, so
+// the answer does not depend on map order) for the request struct v points
+// to: top-level fields, and those of objects held in pointer-to-struct
+// fields (stream_options). Messages are left to their own parsing.
 func checkFields(body []byte, v any) *apiError {
+	return checkObject(body, reflect.TypeOf(v).Elem(), "")
+}
+
+func checkObject(body []byte, t reflect.Type, prefix string) *apiError {
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(body, &fields) != nil {
 		return nil // not an object: the typed decode has said so already
 	}
-	known := knownFields(reflect.TypeOf(v).Elem())
+	known := knownFields(t)
 	var unknown []string
 	for k := range fields {
-		if !known[k] {
+		if !known[k] && !(prefix == "" && slices.Contains(pendingFields, k)) {
 			unknown = append(unknown, k)
 		}
 	}
-	if len(unknown) == 0 {
-		return nil
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		name := prefix + unknown[0]
+		return badRequest(name, fmt.Sprintf("Unrecognized request argument supplied: %s (this server does not support it)", name))
 	}
-	slices.Sort(unknown)
-	return badRequest(unknown[0], fmt.Sprintf("Unrecognized request argument supplied: %s (this server does not support it)", unknown[0]))
+	return checkNested(fields, t, prefix)
+}
+
+// checkNested checks the objects of fields held in t's pointer-to-struct
+// fields, embedded structs' included.
+func checkNested(fields map[string]json.RawMessage, t reflect.Type, prefix string) *apiError {
+	for f := range t.Fields() {
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			if e := checkNested(fields, f.Type, prefix); e != nil {
+				return e
+			}
+			continue
+		}
+		if f.Type.Kind() != reflect.Pointer || f.Type.Elem().Kind() != reflect.Struct {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if raw, ok := fields[name]; ok {
+			if e := checkObject(raw, f.Type.Elem(), prefix+name+"."); e != nil {
+				return e
+			}
+		}
+	}
+	return nil
 }
