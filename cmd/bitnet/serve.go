@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -73,6 +74,13 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 			}
 			if parallel < 1 {
 				return fmt.Errorf("--parallel must be at least 1, got %d", parallel)
+			}
+			for _, o := range corsOrigins {
+				// Browsers send Origin as scheme://host[:port]; anything else
+				// would never match, silently.
+				if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" || u.RawQuery != "") {
+					return fmt.Errorf("--cors-origin %q: give an origin such as https://app.example:8443 (no path), or *", o)
+				}
 			}
 			if port < 0 || port > 65535 {
 				return fmt.Errorf("--port %d is not a TCP port", port)
