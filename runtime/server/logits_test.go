@@ -96,3 +96,39 @@ func TestLogprobState(t *testing.T) {
 		t.Errorf("%d alternatives", len(e.top))
 	}
 }
+
+// The cost of a draw with and without the logit filters and logprobs, over
+// a Llama-3-sized vocabulary of random logits.
+func BenchmarkDraw(b *testing.B) {
+	const vocab = 128256
+	logits := make([]float32, vocab)
+	for i := range logits {
+		logits[i] = float32(math.Sin(float64(i)*12.9898) * 8)
+	}
+	full := logitParams{repeat: 1.1, freq: 0.5, pres: 0.5, lastN: 64, penalty: true, topK: 40, minP: 0.05,
+		bias: []tokenBias{{300, 2}}}
+	tests := []struct {
+		name     string
+		p        logitParams
+		logprobs int
+	}{
+		{"plain", logitParams{repeat: 1}, -1},
+		{"filters", full, -1},
+		{"filters+top_logprobs=5", full, 5},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			j := &job{logits: tt.p, logprobs: tt.logprobs, prompt: make([]int32, 64),
+				sampler: NewLocalSampler(SamplingParams{Temperature: 1, TopP: 1, Seed: 1})}
+			j.startDraw()
+			work := make([]float32, vocab)
+			for b.Loop() {
+				copy(work, logits)
+				tok := j.draw(work)
+				if j.proc != nil {
+					j.proc.see(tok)
+				}
+			}
+		})
+	}
+}
