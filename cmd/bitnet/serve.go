@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -28,6 +29,8 @@ func newServeCmd() *cobra.Command {
 		host, apiKey, alias, chatTemplate             string
 		overrideKV                                    []string
 		port, ctxLen, threads, parallel               int
+		corsOrigins                                   []string
+		strictModel                                   bool
 		cfg                                           server.Config
 		shutdownTimeout                               time.Duration
 	)
@@ -41,6 +44,13 @@ func newServeCmd() *cobra.Command {
   GET  /v1/models             the served model
   POST /tokenize, /detokenize, /apply-template   as llama-server
   GET  /health                {"status":"ok", ...}; 503 while shutting down
+  GET  /metrics               Prometheus metrics (requests, tokens, queue, slots, latency)
+  GET  /props                 server properties in llama-server's shape
+  GET  /                      a chat page (embedded; asks for the API key if one is set)
+
+Requests may name any model (clients default to names such as gpt-4o-mini);
+--strict-model answers 404 to names other than --alias. --cors-origin lets web
+pages on other origins call the API (repeat it, or give "*" for any).
 
 Up to --parallel requests decode together: every step is one batched forward
 pass in which each running request adds its next token and new requests add a
@@ -66,6 +76,13 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 			}
 			if parallel < 1 {
 				return fmt.Errorf("--parallel must be at least 1, got %d", parallel)
+			}
+			for _, o := range corsOrigins {
+				// Browsers send Origin as scheme://host[:port]; anything else
+				// would never match, silently.
+				if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" || u.RawQuery != "") {
+					return fmt.Errorf("--cors-origin %q: give an origin such as https://app.example:8443 (no path), or *", o)
+				}
 			}
 			if port < 0 || port > 65535 {
 				return fmt.Errorf("--port %d is not a TCP port", port)
@@ -97,6 +114,7 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 				cfg: func() server.Config {
 					c := cfg
 					c.ModelID, c.APIKey = alias, apiKey
+					c.StrictModel, c.CORSOrigins, c.BuildInfo = strictModel, corsOrigins, "bitnet "+buildVersion()
 					return c
 				}(),
 			})
@@ -117,6 +135,8 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 	f.StringVar(&alias, "alias", "", "model name in the API (default: the file name without .gguf)")
 	f.StringVar(&chatTemplate, "chat-template", "", chatTemplateUsage)
 	f.StringArrayVar(&overrideKV, "override-kv", nil, overrideKVUsage)
+	f.BoolVar(&strictModel, "strict-model", false, "answer 404 to requests naming a model other than --alias")
+	f.StringSliceVar(&corsOrigins, "cors-origin", nil, `origin allowed to call the API from a browser ("*" for any; repeatable)`)
 	f.IntVar(&cfg.QueueLength, "queue", 64, "requests that may wait for a slot; more get 429")
 	f.IntVar(&cfg.BatchTokens, "batch", 512, "most tokens in one forward pass")
 	f.IntVar(&cfg.PrefillChunk, "prefill-chunk", 64, "most prompt tokens per step while other requests decode")

@@ -126,3 +126,27 @@ func (e *RuntimeEngine) Step(batch []StepEntry) error {
 
 // Free implements Engine.
 func (e *RuntimeEngine) Free(slot int) { e.cache.Free(slot) }
+
+// CopyPrefix implements PrefixCopier with the cache's own copy.
+func (e *RuntimeEngine) CopyPrefix(dst, src, n int) error { return e.cache.CopyPrefix(dst, src, n) }
+
+// TokenBytes implements TokenPiecer: the token's piece, special tokens as
+// their text, so logprobs show "<|eot_id|>" rather than nothing.
+func (e *RuntimeEngine) TokenBytes(id int32) []byte { return e.tok.Piece(id) }
+
+// Describe implements Describer for /props.
+func (e *RuntimeEngine) Describe() ModelInfo {
+	text := func(id int32) string {
+		if id < 0 {
+			return ""
+		}
+		return string(e.tok.Piece(id))
+	}
+	return ModelInfo{
+		Path:         e.m.Path(),
+		ChatTemplate: e.tok.ChatTemplate(),
+		ChatFormat:   e.tmpl.Name(),
+		BOS:          text(e.tok.BOS()),
+		EOS:          text(e.tok.EOS()),
+	}
+}

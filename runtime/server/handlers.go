@@ -19,11 +19,15 @@ func (s *Server) routes() http.Handler {
 	}
 	mux.HandleFunc("/health", only(http.MethodGet, s.handleHealth))
 	s.registerTextRoutes(mux) // /tokenize, /detokenize, /apply-template (tokenize.go)
+	mux.HandleFunc("/props", only(http.MethodGet, s.handleProps))
+	mux.Handle("/metrics", only(http.MethodGet, s.metrics.handler().ServeHTTP))
+	mux.HandleFunc("/{$}", only(http.MethodGet, s.handleWebUI))
+	mux.Handle(webUIPrefix, only(http.MethodGet, s.webUIAssets().ServeHTTP))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newAPIError(http.StatusNotFound, typeInvalidRequest, "not_found",
 			fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)))
 	})
-	return overflowGuard(s.bodyDeadline(s.auth(mux)))
+	return overflowGuard(s.bodyDeadline(s.metrics.count(s.cors(s.auth(mux)))))
 }
 
 // only restricts a handler to one method (HEAD too for GET).
@@ -40,14 +44,16 @@ func only(method string, h http.HandlerFunc) http.HandlerFunc {
 }
 
 // auth checks the bearer API key when one is configured. /health stays open
-// so that load balancers and orchestrators can probe without the key.
+// so that load balancers and orchestrators can probe without the key, and
+// so does the web page, which asks for the key and sends it with its own
+// API calls (a browser cannot attach it to a page load).
 func (s *Server) auth(next http.Handler) http.Handler {
 	if s.cfg.APIKey == "" {
 		return next
 	}
 	want := []byte(s.cfg.APIKey)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/health" {
+		if p := r.URL.Path; p == "/health" || p == "/" || strings.HasPrefix(p, webUIPrefix) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -111,13 +117,9 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	maxTokens := req.MaxTokens
-	if req.MaxCompletionTokens != nil {
-		maxTokens = req.MaxCompletionTokens
-	}
-	g, e := req.validate(s.cfg.ModelID, maxTokens)
-	if e == nil && req.Logprobs != nil && *req.Logprobs {
-		e = badRequest("logprobs", "logprobs are not supported")
+	g, e := req.validate(&s.cfg, s.eng)
+	if e == nil {
+		g.logprobs, e = req.logprobs(s.eng)
 	}
 	var msgs []ChatMessage
 	if e == nil {
@@ -148,9 +150,12 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	g, e := req.validate(s.cfg.ModelID, req.MaxTokens)
+	g, e := req.validate(&s.cfg, s.eng)
 	if e == nil {
 		e = req.unsupported()
+	}
+	if e == nil {
+		g.logprobs, e = req.logprobs(s.eng)
 	}
 	if e == nil {
 		g.prompt, e = req.promptTokens(s.eng, s.encodePrompt)

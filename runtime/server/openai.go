@@ -18,6 +18,23 @@ type commonRequest struct {
 	N             *int            `json:"n"`
 	Stream        *bool           `json:"stream"`
 	StreamOptions *streamOptions  `json:"stream_options"`
+
+	// MaxCompletionTokens is OpenAI's newer name for max_tokens; it wins
+	// when both are given.
+	MaxCompletionTokens *int `json:"max_completion_tokens"`
+	// User identifies the end user to OpenAI's abuse monitoring; it has no
+	// effect on generation by definition, and is accepted for that reason.
+	User *string `json:"user"`
+
+	// Logit processing (logits.go): OpenAI's fields and llama-server's
+	// extensions.
+	LogitBias        json.RawMessage `json:"logit_bias"`
+	FrequencyPenalty *float64        `json:"frequency_penalty"`
+	PresencePenalty  *float64        `json:"presence_penalty"`
+	RepeatPenalty    *float64        `json:"repeat_penalty"`
+	RepeatLastN      *int            `json:"repeat_last_n"`
+	TopK             *int            `json:"top_k"`
+	MinP             *float64        `json:"min_p"`
 }
 
 type streamOptions struct {
@@ -26,9 +43,9 @@ type streamOptions struct {
 
 type chatRequest struct {
 	commonRequest
-	Messages            []chatMessageIn `json:"messages"`
-	MaxCompletionTokens *int            `json:"max_completion_tokens"`
-	Logprobs            *bool           `json:"logprobs"`
+	Messages    []chatMessageIn `json:"messages"`
+	Logprobs    *bool           `json:"logprobs"`
+	TopLogprobs *int            `json:"top_logprobs"`
 }
 
 type chatMessageIn struct {
@@ -71,7 +88,7 @@ type chatCompletion struct {
 type chatChoice struct {
 	Index        int            `json:"index"`
 	Message      chatMessageOut `json:"message"`
-	Logprobs     *struct{}      `json:"logprobs"`
+	Logprobs     *chatLogprobs  `json:"logprobs"`
 	FinishReason string         `json:"finish_reason"`
 }
 
@@ -90,10 +107,10 @@ type chatChunk struct {
 }
 
 type chatChunkChoice struct {
-	Index        int       `json:"index"`
-	Delta        chatDelta `json:"delta"`
-	Logprobs     *struct{} `json:"logprobs"`
-	FinishReason *string   `json:"finish_reason"`
+	Index        int           `json:"index"`
+	Delta        chatDelta     `json:"delta"`
+	Logprobs     *chatLogprobs `json:"logprobs"`
+	FinishReason *string       `json:"finish_reason"`
 }
 
 type chatDelta struct {
@@ -113,10 +130,10 @@ type textCompletion struct {
 }
 
 type textChoice struct {
-	Text         string    `json:"text"`
-	Index        int       `json:"index"`
-	Logprobs     *struct{} `json:"logprobs"`
-	FinishReason *string   `json:"finish_reason"`
+	Text         string        `json:"text"`
+	Index        int           `json:"index"`
+	Logprobs     *textLogprobs `json:"logprobs"`
+	FinishReason *string       `json:"finish_reason"`
 }
 
 type modelList struct {

@@ -15,10 +15,17 @@ import (
 // Config sets the server's identity and limits. Zero fields take the
 // defaults documented on each.
 type Config struct {
-	// ModelID names the model in /v1/models and in responses. Requests that
-	// name another model get 404 model_not_found; requests naming none are
-	// served. Required.
+	// ModelID names the model in /v1/models and in responses. Required.
 	ModelID string
+	// StrictModel makes requests that name another model than ModelID get
+	// 404 model_not_found. By default any name is served, as llama-server
+	// does, since clients default to names such as "gpt-4o-mini".
+	StrictModel bool
+	// CORSOrigins are the origins a browser may call the API from: exact
+	// origins ("https://app.example"), or "*" for any. None by default.
+	CORSOrigins []string
+	// BuildInfo is the version string /props reports.
+	BuildInfo string
 	// APIKey, when set, must come as "Authorization: Bearer KEY" on every
 	// request except GET /health.
 	APIKey string
@@ -103,6 +110,7 @@ type Server struct {
 
 	draining atomic.Bool
 	handlers *inflight // generation handlers
+	metrics  *metrics
 
 	mu   sync.Mutex
 	http *http.Server
@@ -115,6 +123,8 @@ func New(eng Engine, cfg Config) (*Server, error) {
 	}
 	s := &Server{eng: eng, cfg: cfg, created: time.Now().Unix(), handlers: newInflight()}
 	s.sched = newScheduler(eng, cfg)
+	s.metrics = newMetrics(s)
+	s.sched.metrics = s.metrics
 	s.handler = s.routes()
 	go s.sched.run()
 	return s, nil
@@ -207,6 +217,7 @@ type Stats struct {
 	Queued  int   `json:"queued"`
 	Steps   int64 `json:"steps"`
 	Tokens  int64 `json:"tokens_generated"`
+	Shared  int64 `json:"prompt_tokens_shared"` // prompt positions copied between choices (n > 1) instead of evaluated
 	Context int   `json:"context_length"`
 }
 
@@ -218,6 +229,7 @@ func (s *Server) Stats() Stats {
 		Queued:  s.sched.queued(),
 		Steps:   s.sched.steps.Load(),
 		Tokens:  s.sched.tokens.Load(),
+		Shared:  s.sched.shared.Load(),
 		Context: s.eng.ContextLength(),
 	}
 }

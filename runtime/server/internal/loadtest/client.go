@@ -17,9 +17,18 @@ func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) 
 // streamChat runs one streamed chat completion and checks the stream's
 // shape: events parse, the last one carries a finish reason, usage comes
 // with include_usage, and [DONE] ends it. It returns the completion tokens.
+//
+// Every fourth request of a client also asks for the logit filters and
+// logprobs (penalties, top_k, min_p, logit_bias, top_logprobs), so their
+// cost is part of the measurement.
 func streamChat(ctx context.Context, c *http.Client, base string, client, n, maxTokens int) (int, error) {
-	body := fmt.Sprintf(`{"messages":[{"role":"user","content":"client %d request %d: tell me a story"}],`+
-		`"max_tokens":%d,"stream":true,"stream_options":{"include_usage":true}}`, client, n, maxTokens)
+	extra := ""
+	if n%4 == 3 {
+		extra = `"frequency_penalty":0.5,"presence_penalty":0.5,"repeat_penalty":1.1,"top_k":40,"min_p":0.05,` +
+			`"logit_bias":{"300":2},"logprobs":true,"top_logprobs":5,`
+	}
+	body := fmt.Sprintf(`{"messages":[{"role":"user","content":"client %d request %d: tell me a story"}],%s`+
+		`"max_tokens":%d,"stream":true,"stream_options":{"include_usage":true}}`, client, n, extra, maxTokens)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/chat/completions", strings.NewReader(body))
 	if err != nil {
 		return 0, err

@@ -11,7 +11,7 @@
 // the lowest.
 //
 //	go build -o bitnet ./cmd/bitnet
-//	go run ./runtime/server/internal/testmodel -o /tmp/m.gguf
+//	./bitnet dummy --size 125M --vocab 512 -q -o /tmp/m.gguf
 //	go run ./runtime/server/internal/loadtest -bitnet ./bitnet -model /tmp/m.gguf
 package main
 
