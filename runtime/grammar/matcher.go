@@ -1,0 +1,217 @@
+package grammar
+
+import "slices"
+
+// Matcher follows a document being written byte by byte and knows which
+// bytes may come next. A Matcher belongs to one sequence; it is not safe
+// for concurrent use. Build one with Schema.NewMatcher.
+type Matcher struct {
+	paths []path
+	tmp   []path
+	// Token search scratch, one path set per trie depth.
+	levels [][]path
+}
+
+// NewMatcher returns a matcher at the start of a document.
+func (s *Schema) NewMatcher() *Matcher {
+	return &Matcher{paths: []path{{top: frame{n: s.root, kind: fValue}}}}
+}
+
+// advance returns the paths of ps after b, appended to out.
+func advance(ps []path, b byte, out []path) []path {
+	for _, p := range ps {
+		if len(out) >= maxPaths {
+			break
+		}
+		out = step(p, b, out)
+	}
+	return out
+}
+
+// Advance feeds text to the matcher. It reports false, and leaves the
+// matcher as it was, when text is not a prefix of an accepted document.
+func (m *Matcher) Advance(text []byte) bool {
+	cur := slices.Clone(m.paths)
+	for _, b := range text {
+		m.tmp = advance(cur, b, m.tmp[:0])
+		if len(m.tmp) == 0 {
+			return false
+		}
+		cur, m.tmp = m.tmp, cur
+	}
+	m.paths = slices.Clone(cur)
+	return true
+}
+
+// Complete reports whether the text so far is a whole accepted document.
+func (m *Matcher) Complete() bool { return anyComplete(m.paths) }
+
+func anyComplete(ps []path) bool {
+	for _, p := range ps {
+		if p.complete() {
+			return true
+		}
+	}
+	return false
+}
+
+// MinRemaining is the fewest bytes that still complete the document (0
+// when it is complete).
+func (m *Matcher) MinRemaining() int { return minClose(m.paths) }
+
+func minClose(ps []path) int {
+	c := infinite
+	for _, p := range ps {
+		if p.complete() {
+			return 0
+		}
+		c = min(c, p.close())
+	}
+	return c
+}
+
+// Vocab is a model's vocabulary prepared for token masks: a byte trie over
+// the tokens' pieces, so that tokens sharing a prefix are checked
+// together and a prefix the grammar rules out prunes all of them at once.
+// A Vocab is read-only and may be shared by any number of matchers.
+type Vocab struct {
+	nodes []trieNode
+	ids   []int32 // tokens ending at each node, by node
+	eog   []int32
+	size  int
+}
+
+type trieNode struct {
+	b                byte
+	child, childEnd  int32 // children are nodes[child:childEnd]
+	tokStart, tokEnd int32 // tokens ending here are ids[tokStart:tokEnd]
+}
+
+// NewVocab prepares a vocabulary. pieces[id] is the text token id stands
+// for; tokens with an empty piece (control tokens, padding) are never
+// allowed by a mask, except the end-of-generation tokens eog, which are
+// allowed exactly when the document is complete.
+func NewVocab(pieces [][]byte, eog []int32) *Vocab {
+	type tmp struct {
+		kids map[byte]*tmp
+		ids  []int32
+	}
+	root := &tmp{}
+	for id, p := range pieces {
+		if len(p) == 0 || slices.Contains(eog, int32(id)) {
+			continue
+		}
+		t := root
+		for _, b := range p {
+			if t.kids == nil {
+				t.kids = map[byte]*tmp{}
+			}
+			k := t.kids[b]
+			if k == nil {
+				k = &tmp{}
+				t.kids[b] = k
+			}
+			t = k
+		}
+		t.ids = append(t.ids, int32(id))
+	}
+	v := &Vocab{eog: slices.Clone(eog), size: len(pieces)}
+	// Breadth-first layout: every node's children are contiguous.
+	v.nodes = append(v.nodes, trieNode{})
+	queue := []*tmp{root}
+	for i := 0; i < len(queue); i++ {
+		t := queue[i]
+		keys := make([]byte, 0, len(t.kids))
+		for b := range t.kids {
+			keys = append(keys, b)
+		}
+		slices.Sort(keys)
+		n := &v.nodes[i]
+		n.tokStart = int32(len(v.ids))
+		v.ids = append(v.ids, t.ids...)
+		n.tokEnd = int32(len(v.ids))
+		n.child = int32(len(v.nodes))
+		for _, b := range keys {
+			v.nodes = append(v.nodes, trieNode{b: b})
+			queue = append(queue, t.kids[b])
+		}
+		v.nodes[i].childEnd = int32(len(v.nodes))
+	}
+	return v
+}
+
+// Size is the number of token ids the vocabulary covers.
+func (v *Vocab) Size() int { return v.size }
+
+// Allowed appends to dst the tokens that may come next: those whose piece
+// keeps the text a prefix of an accepted document, and the
+// end-of-generation tokens when the document is complete. budget is the
+// number of tokens the sequence may still produce, this one included;
+// tokens after which the document can no longer be completed within it
+// (counting one byte per token and one token for the end) are left out
+// while any other token is allowed, so that a reply runs out of room only
+// when the budget is smaller than the shortest completion. budget ≤ 0
+// means no limit.
+func (m *Matcher) Allowed(v *Vocab, budget int, dst []int32) []int32 {
+	complete := m.Complete()
+	limit := infinite
+	if budget > 0 {
+		limit = budget - 2
+	}
+	start := len(dst)
+	// Tokens that fit the budget go to dst; the others wait in over,
+	// keeping only those with the shortest completion.
+	var over []int32
+	overBest := infinite
+	if len(m.levels) == 0 {
+		m.levels = make([][]path, 1)
+	}
+	m.levels[0] = append(m.levels[0][:0], m.paths...)
+	var walk func(ni int32, d int)
+	walk = func(ni int32, d int) {
+		n := &v.nodes[ni]
+		for ci := n.child; ci < n.childEnd; ci++ {
+			c := &v.nodes[ci]
+			if len(m.levels) <= d+1 {
+				m.levels = append(m.levels, nil)
+			}
+			next := advance(m.levels[d], c.b, m.levels[d+1][:0])
+			m.levels[d+1] = next
+			if len(next) == 0 {
+				continue
+			}
+			if c.tokEnd > c.tokStart {
+				cl := minClose(next)
+				ids := v.ids[c.tokStart:c.tokEnd]
+				switch {
+				case cl <= limit:
+					dst = append(dst, ids...)
+				case cl < overBest:
+					over, overBest = append(over[:0], ids...), cl
+				case cl == overBest:
+					over = append(over, ids...)
+				}
+			}
+			if c.childEnd > c.child {
+				walk(ci, d+1)
+			}
+		}
+	}
+	walk(0, 0)
+	if len(dst) == start && !complete {
+		dst = append(dst, over...)
+	}
+	if complete {
+		dst = append(dst, v.eog...)
+	}
+	return dst
+}
+
+// AcceptToken advances the matcher by a sampled token's piece; an
+// end-of-generation token is accepted when the document is complete.
+func (m *Matcher) AcceptToken(v *Vocab, piece []byte, id int32) bool {
+	if slices.Contains(v.eog, id) {
+		return m.Complete()
+	}
+	return len(piece) > 0 && m.Advance(piece)
+}
