@@ -64,14 +64,14 @@ func TestMatcherDocuments(t *testing.T) {
 		{"person", `{"name":"A","age":1,"tags":["a","a","a","a"]}`, false, false, false}, // maxItems
 		{"person", `{"name":"A","age":1,"tags":["d"]}`, false, false, false},             // enum
 		{"person", `{"name":"A","name":"B"`, false, false, false},                        // duplicate key
-		{"person", `{"name":"A","age":1,"tags":["a"]} `, false, false, true},            // nothing after the document
+		{"person", `{"name":"A","age":1,"tags":["a"]} `, false, false, true},             // nothing after the document
 		{"person", `{"name":"Ann","age":4`, true, false, false},
 		{"person", `{"em`, true, false, false},
 		{"person", `{"name":"\u00e9\n","age":1,"tags":["a"]}`, true, true, false},
-		{"person", `{"name":"\ud800","age":1,"tags":["a"]}`, false, false, true},                          // lone surrogate escape
-		{"person", "{\"name\":\"\xff\",\"age\":1,\"tags\":[\"a\"]}", false, false, true},                  // invalid UTF-8
-		{"person", "{\"name\":\"\xc3\xa9\xe2\x82\xac\",\"age\":1,\"tags\":[\"a\"]}", true, true, false},    // é€
-		{"person", "{\"name\":\"a\tb\",\"age\":1,\"tags\":[\"a\"]}", false, false, false},                  // raw control character
+		{"person", `{"name":"\ud800","age":1,"tags":["a"]}`, false, false, true},                        // lone surrogate escape
+		{"person", "{\"name\":\"\xff\",\"age\":1,\"tags\":[\"a\"]}", false, false, true},                // invalid UTF-8
+		{"person", "{\"name\":\"\xc3\xa9\xe2\x82\xac\",\"age\":1,\"tags\":[\"a\"]}", true, true, false}, // é€
+		{"person", "{\"name\":\"a\tb\",\"age\":1,\"tags\":[\"a\"]}", false, false, false},               // raw control character
 		{"person", `{` + strings.Repeat(" ", MaxWhitespace) + `"name":"A","age":1,"tags":["a"]}`, true, true, false},
 		{"person", `{` + strings.Repeat(" ", MaxWhitespace+1), false, false, false},
 		{"numbers", `{"p":0.25,"n":-2,"big":1000,"any":-1.5e+10}`, true, true, false},
@@ -314,5 +314,41 @@ func TestAllowedEndOnlyWhenComplete(t *testing.T) {
 	}
 	if !m.Advance([]byte("}")) || !has(m.Allowed(v, 0, nil), eog[0]) || len(m.Allowed(v, 0, nil)) != 1 {
 		t.Errorf("after the document: allowed %v, want only the end", m.Allowed(v, 0, nil))
+	}
+}
+
+// TestAllowedMatchesBruteForce checks the trie walk and the string fast
+// path against feeding every token's piece to a copy of the matcher.
+func TestAllowedMatchesBruteForce(t *testing.T) {
+	pieces, eog := bigVocab(6000)
+	v := NewVocab(pieces, eog)
+	for _, tc := range []struct{ schema, prefix string }{
+		{"person", ``},
+		{"person", `{"name":"Ab`},
+		{"person", `{"name":"Ab","email":"x`},
+		{"person", `{"name":"Ab","ag`},
+		{"person", `{"name":"Ab","age":1`},
+		{"open", `{"a":true,"x":"`},
+		{"open", `{"a":true,"x`},
+		{"escape", `{"é":"`},
+		{"anyof", `{"kind":"`},
+		{"types", `"`},
+	} {
+		s := mustCompile(t, testSchemas[tc.schema], true)
+		m := s.NewMatcher()
+		if !m.Advance([]byte(tc.prefix)) {
+			t.Fatalf("%s: prefix %q rejected", tc.schema, tc.prefix)
+		}
+		got := map[int32]bool{}
+		for _, id := range m.Allowed(v, 0, nil) {
+			got[id] = true
+		}
+		for id, p := range pieces {
+			c := s.NewMatcher()
+			want := c.Advance([]byte(tc.prefix)) && len(p) > 0 && c.Advance(p)
+			if got[int32(id)] != want {
+				t.Errorf("%s after %q: token %q allowed %v, brute force %v", tc.schema, tc.prefix, p, got[int32(id)], want)
+			}
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package grammar
 
-import "slices"
+import (
+	"slices"
+	"unicode/utf8"
+)
 
 // Matcher follows a document being written byte by byte and knows which
 // bytes may come next. A Matcher belongs to one sequence; it is not safe
@@ -79,6 +82,15 @@ type Vocab struct {
 	ids   []int32 // tokens ending at each node, by node
 	eog   []int32
 	size  int
+	// Inside a string most tokens are plain text: no quote, backslash or
+	// control byte, whole UTF-8 characters. Their effect there depends
+	// only on their length in characters, so a mask inside a string
+	// checks them by that length and runs the automaton only on the
+	// others (tricky), instead of walking the whole trie.
+	plain      []int32
+	plainRunes []int32
+	tricky     []int32
+	pieces     [][]byte
 }
 
 type trieNode struct {
@@ -115,7 +127,18 @@ func NewVocab(pieces [][]byte, eog []int32) *Vocab {
 		}
 		t.ids = append(t.ids, int32(id))
 	}
-	v := &Vocab{eog: slices.Clone(eog), size: len(pieces)}
+	v := &Vocab{eog: slices.Clone(eog), size: len(pieces), pieces: pieces}
+	for id, p := range pieces {
+		if len(p) == 0 || slices.Contains(eog, int32(id)) {
+			continue
+		}
+		if r, ok := plainText(p); ok {
+			v.plain = append(v.plain, int32(id))
+			v.plainRunes = append(v.plainRunes, int32(r))
+		} else {
+			v.tricky = append(v.tricky, int32(id))
+		}
+	}
 	// Breadth-first layout: every node's children are contiguous.
 	v.nodes = append(v.nodes, trieNode{})
 	queue := []*tmp{root}
@@ -167,6 +190,9 @@ func (m *Matcher) Allowed(v *Vocab, budget int, dst []int32) []int32 {
 		m.levels = make([][]path, 1)
 	}
 	m.levels[0] = append(m.levels[0][:0], m.paths...)
+	if len(m.paths) == 1 && m.paths[0].top.kind == fString && m.paths[0].top.esc == 0 && m.paths[0].top.utf == 0 {
+		return m.allowedInString(v, limit, dst)
+	}
 	var walk func(ni int32, d int)
 	walk = func(ni int32, d int) {
 		n := &v.nodes[ni]
@@ -214,4 +240,73 @@ func (m *Matcher) AcceptToken(v *Vocab, piece []byte, id int32) bool {
 		return m.Complete()
 	}
 	return len(piece) > 0 && m.Advance(piece)
+}
+
+// plainText reports whether p is plain string content and its length in
+// characters.
+func plainText(p []byte) (int, bool) {
+	if !utf8.Valid(p) {
+		return 0, false
+	}
+	for _, b := range p {
+		if b < 0x20 || b == '"' || b == '\\' {
+			return 0, false
+		}
+	}
+	return utf8.RuneCount(p), true
+}
+
+// allowedInString is Allowed inside a string value between characters:
+// plain tokens are checked by their length alone, the others by running
+// the automaton over their bytes.
+func (m *Matcher) allowedInString(v *Vocab, limit int, dst []int32) []int32 {
+	p := m.paths[0]
+	n := p.top.n
+	rest := 0
+	if p.rest != nil {
+		rest = p.rest.close
+	}
+	start := len(dst)
+	var over []int32
+	overBest := infinite
+	add := func(id int32, cl int) {
+		switch {
+		case cl <= limit:
+			dst = append(dst, id)
+		case cl < overBest:
+			over, overBest = append(over[:0], id), cl
+		case cl == overBest:
+			over = append(over, id)
+		}
+	}
+	count := int(p.top.count)
+	for i, id := range v.plain {
+		r := int(v.plainRunes[i])
+		if n.maxLen >= 0 && count+r > n.maxLen {
+			continue
+		}
+		add(id, max(0, n.minLen-count-r)+1+rest)
+	}
+	for len(m.levels) < 3 {
+		m.levels = append(m.levels, nil)
+	}
+	x, y := m.levels[1], m.levels[2]
+	for _, id := range v.tricky {
+		cur := m.levels[0]
+		for _, c := range v.pieces[id] {
+			next := advance(cur, c, x[:0])
+			cur, x, y = next, y, next
+			if len(cur) == 0 {
+				break
+			}
+		}
+		if len(cur) > 0 {
+			add(id, minClose(cur))
+		}
+	}
+	m.levels[1], m.levels[2] = x, y
+	if len(dst) == start {
+		dst = append(dst, over...)
+	}
+	return dst
 }
