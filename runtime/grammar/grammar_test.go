@@ -352,3 +352,51 @@ func TestAllowedMatchesBruteForce(t *testing.T) {
 		}
 	}
 }
+
+func TestCalls(t *testing.T) {
+	weather := mustCompile(t, `{"type":"object","properties":{"city":{"type":"string","maxLength":12},"unit":{"enum":["c","f"]}},"required":["city","unit"],"additionalProperties":false}`, true)
+	none := mustCompile(t, `{"type":"object","properties":{}}`, true)
+	funcs := []Function{{"get_weather", weather}, {"now", none}}
+	tests := []struct {
+		parallel bool
+		doc      string
+		ok       bool
+	}{
+		{true, `[{"name":"get_weather","arguments":{"city":"Paris","unit":"c"}}]`, true},
+		{true, `[{"name":"now","arguments":{}}, {"name":"now","arguments":{}}]`, true},
+		{false, `[{"name":"now","arguments":{}},{"name":"now","arguments":{}}]`, false},
+		{true, `[{"arguments":{},"name":"now"}]`, false}, // the name comes first
+		{true, `[{"name":"now","arguments":{"x":1}}]`, false},
+		{true, `[{"name":"later","arguments":{}}]`, false},
+		{true, `[]`, false},
+	}
+	for _, tc := range tests {
+		m := Calls(funcs, tc.parallel).NewMatcher()
+		if ok := m.Advance([]byte(tc.doc)) && m.Complete(); ok != tc.ok {
+			t.Errorf("parallel %v: %s: accepted %v, want %v", tc.parallel, tc.doc, ok, tc.ok)
+		}
+	}
+	pieces, eog := testVocab()
+	v := NewVocab(pieces, eog)
+	rng := rand.New(rand.NewPCG(11, 12))
+	s := Calls(funcs, true)
+	for range 30 {
+		doc, ended := generate(t, s, v, pieces, eog[0], 120, rng)
+		var calls []struct {
+			Name      string
+			Arguments json.RawMessage
+		}
+		if !ended || json.Unmarshal([]byte(doc), &calls) != nil || len(calls) == 0 {
+			t.Fatalf("not a list of calls: %q", doc)
+		}
+		for _, c := range calls {
+			p := weather
+			if c.Name == "now" {
+				p = none
+			}
+			if err := p.Validate(c.Arguments); err != nil {
+				t.Errorf("%s arguments %s: %v", c.Name, c.Arguments, err)
+			}
+		}
+	}
+}

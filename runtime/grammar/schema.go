@@ -106,7 +106,7 @@ func (e *SchemaError) Error() string {
 // Options change how a schema is compiled.
 type Options struct {
 	// Strict makes additionalProperties default to false in schemas that
-	// list properties, as OpenAI's strict structured outputs require;
+	// have the properties keyword (even empty), as OpenAI's strict structured outputs require;
 	// otherwise it defaults to JSON Schema's true (any other property,
 	// with any value).
 	Strict bool
@@ -326,7 +326,9 @@ func (c *compiler) objectKeywords(n *node, s map[string]any, path string) error 
 		return nil
 	}
 	props := map[string]any{}
-	if p, ok := s["properties"]; ok {
+	p, hasProps := s["properties"]
+	if hasProps {
+		var ok bool
 		if props, ok = p.(map[string]any); !ok {
 			return &SchemaError{Keyword: "properties", Path: path, Msg: "must be an object"}
 		}
@@ -356,10 +358,10 @@ func (c *compiler) objectKeywords(n *node, s map[string]any, path string) error 
 			n.required |= 1 << i
 		}
 	}
-	// Strict mode closes objects that declare their properties; an object
-	// schema without properties stays open, as in JSON Schema.
+	// Strict mode closes objects that declare their properties (even
+	// none); an object schema without the keyword stays open.
 	n.addl = c.anyNode()
-	if c.opt.Strict && len(props) > 0 {
+	if c.opt.Strict && hasProps {
 		n.addl = nil
 	}
 	if a, ok := s["additionalProperties"]; ok {
