@@ -12,6 +12,8 @@ type format struct {
 	id      string
 	created int64
 	model   string
+	tools   bool // tool calls may come (tools.go)
+	forced  bool // the reply is tool calls
 }
 
 func (s *Server) newFormat(chat bool) format {
@@ -29,10 +31,13 @@ func (s *Server) newFormat(chat bool) format {
 
 // full is the non-streamed response.
 func (f format) full(text, reason string, u Usage) any {
+	if f.tools && (f.forced || isCalls(text)) {
+		return f.fullCalls(text, reason, u)
+	}
 	if f.chat {
 		return chatCompletion{
 			ID: f.id, Object: "chat.completion", Created: f.created, Model: f.model,
-			Choices: []chatChoice{{Message: chatMessageOut{Role: "assistant", Content: text}, FinishReason: reason}},
+			Choices: []chatChoice{{Message: chatMessageOut{Role: "assistant", Content: &text}, FinishReason: reason}},
 			Usage:   u,
 		}
 	}

@@ -48,14 +48,17 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, g genRequest, 
 		ctx, c2 = context.WithTimeoutCause(ctx, s.cfg.RequestTimeout, errRequestTimeout)
 		defer c2()
 	}
-	j := &job{ctx: ctx, prompt: g.prompt, maxTokens: maxTokens, params: g.params, stops: g.stops, out: newOutbox()}
+	j := &job{ctx: ctx, prompt: g.prompt, maxTokens: maxTokens, params: g.params, stops: g.stops, out: newOutbox(), gram: g.gram}
 	if err := s.sched.submit(j); err != nil {
 		writeError(w, s.jobError(err))
 		return
 	}
-	if g.stream {
+	switch {
+	case g.stream && f.tools:
+		s.streamTools(w, r, ctx, j, g, f)
+	case g.stream:
 		s.stream(w, r, ctx, j, g, f)
-	} else {
+	default:
 		s.whole(w, r, ctx, j, f)
 	}
 }

@@ -18,6 +18,8 @@ type commonRequest struct {
 	N             *int            `json:"n"`
 	Stream        *bool           `json:"stream"`
 	StreamOptions *streamOptions  `json:"stream_options"`
+	// ResponseFormat is served by constrained sampling (structured.go).
+	ResponseFormat json.RawMessage `json:"response_format"`
 }
 
 type streamOptions struct {
@@ -29,11 +31,17 @@ type chatRequest struct {
 	Messages            []chatMessageIn `json:"messages"`
 	MaxCompletionTokens *int            `json:"max_completion_tokens"`
 	Logprobs            *bool           `json:"logprobs"`
+	// Tools (tools.go).
+	Tools             json.RawMessage `json:"tools"`
+	ToolChoice        json.RawMessage `json:"tool_choice"`
+	ParallelToolCalls *bool           `json:"parallel_tool_calls"`
 }
 
 type chatMessageIn struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
+	Role       string          `json:"role"`
+	Content    json.RawMessage `json:"content"`
+	ToolCalls  []toolCallIn    `json:"tool_calls"`   // assistant messages
+	ToolCallID *string         `json:"tool_call_id"` // tool messages
 }
 
 // contentPart is one element of a message's content given as an array.
@@ -76,8 +84,9 @@ type chatChoice struct {
 }
 
 type chatMessageOut struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
+	Role      string        `json:"role"`
+	Content   *string       `json:"content"` // null when the reply is tool calls
+	ToolCalls []toolCallOut `json:"tool_calls,omitempty"`
 }
 
 type chatChunk struct {
@@ -97,8 +106,9 @@ type chatChunkChoice struct {
 }
 
 type chatDelta struct {
-	Role    string  `json:"role,omitempty"`
-	Content *string `json:"content,omitempty"`
+	Role      string        `json:"role,omitempty"`
+	Content   *string       `json:"content,omitempty"`
+	ToolCalls []toolCallOut `json:"tool_calls,omitempty"`
 }
 
 // textCompletion is both the /v1/completions response and its stream

@@ -22,6 +22,7 @@ type genRequest struct {
 	stops        []string
 	stream       bool
 	includeUsage bool
+	gram         *constraint // structured output (structured.go)
 }
 
 // decodeBody reads a JSON request body of at most limit bytes into v.
@@ -171,15 +172,18 @@ func (c *chatRequest) chatMessages() ([]ChatMessage, *apiError) {
 	for i, m := range c.Messages {
 		param := fmt.Sprintf("messages[%d]", i)
 		switch m.Role {
-		case "system", "user", "assistant":
+		case "system", "user", "assistant", "tool":
 		case "developer":
 			m.Role = "system"
 		case "":
 			return nil, badRequest(param+".role", "every message needs a role")
 		default:
-			return nil, badRequest(param+".role", fmt.Sprintf("unsupported role '%s' (use system, developer, user or assistant)", m.Role))
+			return nil, badRequest(param+".role", fmt.Sprintf("unsupported role '%s' (use system, developer, user, assistant or tool)", m.Role))
 		}
 		text, err := messageText(m.Content, param+".content")
+		if err == nil {
+			text, err = toolMessage(m, param, text)
+		}
 		if err != nil {
 			return nil, err
 		}

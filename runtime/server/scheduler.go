@@ -286,7 +286,11 @@ func (s *scheduler) sampleAll() {
 	}
 	draw := func(i int) {
 		e := &s.batch[i]
-		s.sampled[i] = s.active[e.Slot].sampler.Sample(e.Logits)
+		j := s.active[e.Slot]
+		if j.gram != nil {
+			j.gram.apply(e.Logits, j.maxTokens-j.generated)
+		}
+		s.sampled[i] = j.sampler.Sample(e.Logits)
 	}
 	workers := min(goruntime.GOMAXPROCS(0), len(s.want))
 	if workers < 2 {
@@ -313,6 +317,10 @@ func (s *scheduler) sampleAll() {
 func (s *scheduler) accept(j *job, tok int32) {
 	j.generated++
 	s.tokens.Add(1)
+	if j.gram != nil && !j.gram.accept(tok) {
+		s.end(j, "", errGrammar)
+		return
+	}
 	if s.eng.IsEOG(tok) {
 		s.end(j, finishStop, nil)
 		return

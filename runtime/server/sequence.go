@@ -21,6 +21,7 @@ type job struct {
 	params    SamplingParams
 	stops     []string
 	out       *outbox
+	gram      *constraint // response_format or tools; nil: free text
 
 	// scheduler state
 	slot      int

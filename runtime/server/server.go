@@ -99,6 +99,7 @@ type Server struct {
 
 	draining atomic.Bool
 	handlers *inflight // generation handlers
+	gvocab   grammarVocab
 
 	mu   sync.Mutex
 	http *http.Server
