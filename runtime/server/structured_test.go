@@ -248,8 +248,8 @@ func assembleToolCalls(t *testing.T, body string) ([]streamedCall, string) {
 				Delta struct {
 					Content   *string `json:"content"`
 					ToolCalls []struct {
-						Index    *int    `json:"index"`
-						ID       string  `json:"id"`
+						Index    *int   `json:"index"`
+						ID       string `json:"id"`
 						Function struct {
 							Name      string `json:"name"`
 							Arguments string `json:"arguments"`
