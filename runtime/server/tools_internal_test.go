@@ -106,3 +106,39 @@ func TestLazyConstraint(t *testing.T) {
 		t.Fatalf("free text: allowed %v", a)
 	}
 }
+
+// FuzzCallScanner: any text, cut anywhere, scans without panicking and
+// gives the same calls as in one piece.
+func FuzzCallScanner(f *testing.F) {
+	f.Add(`[{"name":"f","arguments":{"a":"x}]\"{","b":[1,{"c":[]}]}}]`, 7)
+	f.Add("[{\"name\":\"a\",\"arguments\":{}},{\"name\":\"b\",\"arguments\":{\"k\":[\"]\"]}}]", 30)
+	f.Add(`{"x":[{]]}}"\`, 3)
+	f.Fuzz(func(t *testing.T, text string, cut int) {
+		var whole callScanner
+		whole.feed(text)
+		if cut < 0 {
+			cut = -cut
+		}
+		if len(text) > 0 {
+			cut %= len(text) + 1
+		} else {
+			cut = 0
+		}
+		var parts callScanner
+		args := map[int]string{}
+		for _, p := range []string{text[:cut], text[cut:]} {
+			_, a := parts.feed(p)
+			for i, s := range a {
+				args[i] += s
+			}
+		}
+		if len(parts.calls) != len(whole.calls) {
+			t.Fatalf("%d calls cut at %d, %d whole", len(parts.calls), cut, len(whole.calls))
+		}
+		for i, c := range whole.calls {
+			if parts.calls[i].Function != c.Function || args[i] != c.Function.Arguments {
+				t.Fatalf("call %d cut at %d: %+v (streamed %q), whole %+v", i, cut, parts.calls[i].Function, args[i], c.Function)
+			}
+		}
+	})
+}
