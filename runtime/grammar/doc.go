@@ -9,7 +9,7 @@
 // once the document is complete. Masking all other logits before sampling
 // makes the reply parse and validate whatever the model's weights.
 //
-// Whitespace between tokens is bounded (MaxWhitespace), numbers have at
+// Whitespace between tokens is bounded (MaxIndent), numbers have at
 // most 15 significant digits (so that bounds are checked exactly) and
 // property names are spelled as encoding/json spells them; every document
 // produced is still ordinary JSON that any validator accepts.

@@ -54,6 +54,7 @@ func TestMatcherDocuments(t *testing.T) {
 	}{
 		{"person", `{"name":"Ann","age":42,"tags":["a"]}`, true, true, false},
 		{"person", `{ "tags" : [ "b" , "c" ] , "age" : 0 , "name" : "Z" }`, true, true, false},
+		{"person", `{ "tags" :  [ "b" ] , "age" : 0 , "name" : "Z" }`, false, false, true},
 		{"person", `{"name":"Ann","age":42}`, false, false, false},                       // tags required
 		{"person", `{"name":"Ann","age":42,"tags":["a"],"x":1}`, false, false, false},    // no additional properties
 		{"person", `{"name":"","age":1,"tags":["a"]}`, false, false, false},              // minLength
@@ -72,8 +73,12 @@ func TestMatcherDocuments(t *testing.T) {
 		{"person", "{\"name\":\"\xff\",\"age\":1,\"tags\":[\"a\"]}", false, false, true},                // invalid UTF-8
 		{"person", "{\"name\":\"\xc3\xa9\xe2\x82\xac\",\"age\":1,\"tags\":[\"a\"]}", true, true, false}, // é€
 		{"person", "{\"name\":\"a\tb\",\"age\":1,\"tags\":[\"a\"]}", false, false, false},               // raw control character
-		{"person", `{` + strings.Repeat(" ", MaxWhitespace) + `"name":"A","age":1,"tags":["a"]}`, true, true, false},
-		{"person", `{` + strings.Repeat(" ", MaxWhitespace+1), false, false, false},
+		{"person", "{\n" + strings.Repeat(" ", MaxIndent) + `"name":"A","age":1,"tags":["a"]}`, true, true, false},
+		{"person", "{\n" + strings.Repeat("\t", MaxIndent+1), false, false, true},
+		{"person", "{\n\t\"name\" :\n  \"A\",\n \"age\": 1 ,\"tags\":[\n\"a\"\n]\n}", true, true, false},
+		{"person", `{  "name":"A","age":1,"tags":["a"]}`, false, false, true},
+		{"person", "{\r\n\"name\":\"A\",\"age\":1,\"tags\":[\"a\"]}", false, false, true},
+		{"person", "{\n\n\"name\":\"A\",\"age\":1,\"tags\":[\"a\"]}", false, false, true},
 		{"numbers", `{"p":0.25,"n":-2,"big":1000,"any":-1.5e+10}`, true, true, false},
 		{"numbers", `{"p":0.75`, false, false, false}, // excluded, and every longer number is larger
 		{"numbers", `{"p":0.75,`, false, false, false},

@@ -10,10 +10,20 @@ import "math"
 // below the top is immutable and shared, so trying a byte on a path costs
 // no allocation unless an object or array opens.
 
-// MaxWhitespace bounds a run of whitespace between tokens of the document:
+// MaxIndent bounds the whitespace between two tokens of the document.
 // JSON allows any amount, and a model that keeps choosing spaces would
-// never finish.
-const MaxWhitespace = 8
+// never finish, so a run is either one space or a newline followed by at
+// most MaxIndent spaces and tabs: compact and pretty-printed JSON both
+// fit, "\r\n  \n" and the like do not.
+const MaxIndent = 16
+
+// Whitespace run states in frame.ws: none yet, one space (nothing may
+// follow), or a newline followed by ws-wsNewline indent bytes.
+const (
+	wsNone    = 0
+	wsSpace   = 1
+	wsNewline = 2
+)
 
 // maxDepth bounds the nesting of objects and arrays.
 const maxDepth = 64
@@ -101,6 +111,21 @@ func push(rest *stack, f frame) *stack {
 
 func isWS(b byte) bool { return b == ' ' || b == '\n' || b == '\t' || b == '\r' }
 
+// space takes b as whitespace if the run so far allows it.
+func (f *frame) space(b byte) bool {
+	switch {
+	case f.ws == wsNone && b == ' ':
+		f.ws = wsSpace
+	case f.ws == wsNone && b == '\n':
+		f.ws = wsNewline
+	case f.ws >= wsNewline && f.ws < wsNewline+MaxIndent && (b == ' ' || b == '\t'):
+		f.ws++
+	default:
+		return false
+	}
+	return true
+}
+
 // Static literal nodes for true/false and null.
 var (
 	boolLits = &node{lits: [][]byte{[]byte("false"), []byte("true")}, minSize: 4}
@@ -115,8 +140,7 @@ func step(p path, b byte, out []path) []path {
 		return out
 	case fValue:
 		if isWS(b) {
-			if f.ws < MaxWhitespace {
-				f.ws++
+			if f.space(b) {
 				out = append(out, path{f, p.rest})
 			}
 			return out
@@ -353,8 +377,7 @@ func objectStep(p path, b byte, out []path) []path {
 	f := p.top
 	n := f.n
 	if f.sub != oKey && isWS(b) {
-		if f.ws < MaxWhitespace {
-			f.ws++
+		if f.space(b) {
 			out = append(out, path{f, p.rest})
 		}
 		return out
@@ -480,8 +503,7 @@ func arrayStep(p path, b byte, out []path) []path {
 	f := p.top
 	n := f.n
 	if isWS(b) {
-		if f.ws < MaxWhitespace {
-			f.ws++
+		if f.space(b) {
 			out = append(out, path{f, p.rest})
 		}
 		return out
@@ -645,7 +667,8 @@ func numFeasible(n *node, s numState) bool {
 	return false
 }
 
-// numClose estimates the bytes a number still needs.
+// numClose is the fewest bytes that complete a number (0 when it is
+// complete; infinite when no completion fits the digit limit).
 func numClose(n *node, s numState) int {
 	switch {
 	case numComplete(n, s):
@@ -653,14 +676,76 @@ func numClose(n *node, s numState) int {
 	case !n.bounded():
 		return 1 // a digit of the integer, fraction or exponent
 	case s.intDigits == 0 && !s.neg:
-		return len(shortestNumber(n))
+		// No sign yet: a positive number, or '-' and a negative one.
+		neg := s
+		neg.neg = true
+		return min(numRest(n, s), 1+numRest(n, neg))
 	}
-	for b := byte('0'); b <= '9'; b++ {
-		if t, ok := numByte(n, s, b); ok && numComplete(n, t) {
-			return 1
+	return numRest(n, s)
+}
+
+// numRest is the shortest completion of a bounded number whose sign is
+// decided, worked out on magnitudes: j more integer digits cover
+// [v·10^j, (v+1)·10^j), a fraction of f digits adds a '.' and steps of
+// 10^-f.
+func numRest(n *node, s numState) int {
+	lo, hi, loEx, hiEx := n.lo, n.hi, n.loEx, n.hiEx
+	if s.neg {
+		lo, hi, loEx, hiEx = -n.hi, -n.lo, n.hiEx, n.loEx
+	}
+	integer := n.types&tNumber == 0
+	// hits reports whether a multiple of step lies in [a, b) within the
+	// magnitude bounds.
+	hits := func(a, b, step float64) bool {
+		l, h := max(a, lo), min(b, hi)
+		x := math.Ceil(l/step) * step
+		if x == lo && loEx {
+			x += step
+		}
+		return x < b && (x < h || x == h && !hiEx)
+	}
+	pow := func(e int) float64 { return math.Pow(10, float64(e)) }
+	left := maxNumberDigits - int(s.intDigits) - int(s.fracDigits)
+	best := infinite
+	if s.dot {
+		F := int(s.fracDigits)
+		v := float64(s.mant) / pow(F)
+		for f := 0; f <= left && f < best; f++ {
+			if (F > 0 || f > 0) && hits(v, v+pow(-F), pow(-F-f)) {
+				best = f
+			}
+		}
+		return best
+	}
+	v, d := float64(s.mant), int(s.intDigits)
+	for j := 0; j <= left; j++ {
+		var a, b float64
+		switch {
+		case d == 0 && j == 0:
+			continue
+		case d == 0: // j digits from nothing: 0, or no leading zero
+			a, b = pow(j-1), pow(j)
+			if j == 1 {
+				a = 0
+			}
+		case v == 0 && j > 0: // "0" takes no more integer digits
+			continue
+		default:
+			a, b = v*pow(j), (v+1)*pow(j)
+		}
+		if hits(a, b, 1) {
+			best = min(best, j)
+		}
+		if integer {
+			continue
+		}
+		for f := 1; j+f <= left && j+1+f < best; f++ {
+			if hits(a, b, pow(-f)) {
+				best = j + 1 + f
+			}
 		}
 	}
-	return 2
+	return best
 }
 
 // close is the fewest bytes that complete frame f (its value, or the

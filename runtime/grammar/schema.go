@@ -32,7 +32,7 @@ const maxProps = 64
 // float64 closely enough for bounds to be checked).
 const (
 	maxNumberDigits = 15
-	maxExpDigits    = 3
+	maxExpDigits    = 2
 )
 
 // infinite stands for "no finite completion" in length computations.
@@ -598,9 +598,7 @@ func (n *node) computeMinSize() int {
 		m = min(m, 2+n.minLen)
 	}
 	if n.types&(tNumber|tInteger) != 0 {
-		if s := shortestNumber(n); s != "" {
-			m = min(m, len(s))
-		}
+		m = min(m, numClose(n, numState{}))
 	}
 	if n.types&tArray != 0 && n.minItems < infinite {
 		if n.minItems == 0 {
@@ -635,40 +633,6 @@ func (n *node) objectRest(seen uint64, first bool) int {
 		k--
 	}
 	return total + k
-}
-
-// shortestNumber is the shortest number text n accepts, "" if none.
-func shortestNumber(n *node) string {
-	integer := n.types&tNumber == 0
-	var cands []string
-	for d := -9; d <= 9; d++ {
-		cands = append(cands, strconv.Itoa(d))
-	}
-	for _, v := range []float64{n.lo, n.hi} {
-		if math.IsInf(v, 0) || math.Abs(v) > 1e15 {
-			continue
-		}
-		for k := 0; k <= 6; k++ {
-			p := math.Pow(10, float64(k))
-			for _, x := range []float64{math.Ceil(v*p) / p, math.Floor(v*p) / p, (math.Ceil(v*p) + 1) / p, (math.Floor(v*p) - 1) / p} {
-				cands = append(cands, strconv.FormatFloat(x, 'f', k, 64))
-			}
-		}
-	}
-	best := ""
-	for _, s := range cands {
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || strings.HasPrefix(s, "-0") && v == 0 {
-			continue
-		}
-		if integer && strings.Contains(s, ".") {
-			continue
-		}
-		if n.inRange(v) && (best == "" || len(s) < len(best)) {
-			best = s
-		}
-	}
-	return best
 }
 
 func (n *node) inRange(v float64) bool {

@@ -97,7 +97,7 @@ func TestResponseFormat(t *testing.T) {
 		}
 	}
 	// /v1/completions takes response_format too.
-	_, b := post(t, ts.url+"/v1/completions", `{"prompt":"abc","max_tokens":100,"response_format":{"type":"json_schema","json_schema":{"name":"p","schema":`+personSchema+`}}}`)
+	_, b := post(t, ts.url+"/v1/completions", `{"prompt":"abc","max_tokens":100,"response_format":{"type":"json_schema","json_schema":{"name":"p","strict":true,"schema":`+personSchema+`}}}`)
 	var r response
 	decode(t, b, &r)
 	if err := schema.Validate([]byte(r.Choices[0].Text)); err != nil {
