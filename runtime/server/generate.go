@@ -48,7 +48,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, g genRequest, 
 		ctx, c2 = context.WithTimeoutCause(ctx, s.cfg.RequestTimeout, errRequestTimeout)
 		defer c2()
 	}
-	j := &job{ctx: ctx, prompt: g.prompt, maxTokens: maxTokens, params: g.params, stops: g.stops, out: newOutbox(), gram: g.gram}
+	j := &job{ctx: ctx, prompt: g.prompt, maxTokens: maxTokens, params: g.params, stops: g.stops, out: newOutbox(), gram: g.gram.constraint()}
 	if err := s.sched.submit(j); err != nil {
 		writeError(w, s.jobError(err))
 		return

@@ -22,7 +22,7 @@ type genRequest struct {
 	stops        []string
 	stream       bool
 	includeUsage bool
-	gram         *constraint // structured output (structured.go)
+	gram         *grammarSpec // structured output (structured.go)
 }
 
 // decodeBody reads a JSON request body of at most limit bytes into v.

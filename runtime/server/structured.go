@@ -119,16 +119,33 @@ type constraint struct {
 	ids2   []int32          // scratch
 }
 
-func (s *Server) newConstraint(g *grammar.Schema, lazy bool, text *grammar.Schema, param string) (*constraint, *apiError) {
+// grammarSpec is a request's grammar, from which each of its sequences
+// gets a constraint of its own.
+type grammarSpec struct {
+	g, text *grammar.Schema
+	lazy    bool
+	vocab   *grammar.Vocab
+	pieces  [][]byte
+}
+
+func (s *Server) newGrammar(g *grammar.Schema, lazy bool, text *grammar.Schema, param string) (*grammarSpec, *apiError) {
 	v, pieces, ok := s.vocab()
 	if !ok {
 		return nil, badRequest(param, "this server's engine cannot constrain its output")
 	}
-	c := &constraint{m: g.NewMatcher(), vocab: v, pieces: pieces, lazy: lazy}
-	if text != nil {
-		c.text = text.NewMatcher()
+	return &grammarSpec{g: g, text: text, lazy: lazy, vocab: v, pieces: pieces}, nil
+}
+
+// constraint starts a sequence's constraint; nil for free text.
+func (gs *grammarSpec) constraint() *constraint {
+	if gs == nil {
+		return nil
 	}
-	return c, nil
+	c := &constraint{m: gs.g.NewMatcher(), vocab: gs.vocab, pieces: gs.pieces, lazy: gs.lazy}
+	if gs.text != nil {
+		c.text = gs.text.NewMatcher()
+	}
+	return c
 }
 
 // errGrammar ends a sequence whose sampled token broke its grammar, which
@@ -234,14 +251,14 @@ func (s *Server) structured(req *chatRequest, g *genRequest, msgs []ChatMessage)
 	switch {
 	case plan != nil:
 		msgs = withToolPrompt(msgs, plan.prompt)
-		g.gram, e = s.newConstraint(plan.calls, !plan.forced, text, "tools")
+		g.gram, e = s.newGrammar(plan.calls, !plan.forced, text, "tools")
 		if plan.forced {
 			// The grammar ends a call; a stop string could only cut
 			// its JSON.
 			g.stops = nil
 		}
 	case text != nil:
-		g.gram, e = s.newConstraint(text, false, nil, "response_format")
+		g.gram, e = s.newGrammar(text, false, nil, "response_format")
 	}
 	return msgs, plan, e
 }
@@ -253,6 +270,6 @@ func (s *Server) completionFormat(req *completionRequest, g *genRequest) *apiErr
 	if e != nil || text == nil {
 		return e
 	}
-	g.gram, e = s.newConstraint(text, false, nil, "response_format")
+	g.gram, e = s.newGrammar(text, false, nil, "response_format")
 	return e
 }
