@@ -60,3 +60,12 @@ func BenchmarkAllowed128k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNewVocab128k measures the one-time layout of a 128k vocabulary
+// (on a server's first constrained request).
+func BenchmarkNewVocab128k(b *testing.B) {
+	pieces, eog := bigVocab(128256)
+	for b.Loop() {
+		NewVocab(pieces, eog)
+	}
+}

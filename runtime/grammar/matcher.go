@@ -1,6 +1,7 @@
 package grammar
 
 import (
+	"bytes"
 	"slices"
 	"unicode/utf8"
 )
@@ -93,9 +94,12 @@ type Vocab struct {
 	pieces     [][]byte
 }
 
+// trieNode is a node of the vocabulary trie, laid out in depth-first
+// order: a node's first child (if any) follows it, and each child's end
+// is where its next sibling starts.
 type trieNode struct {
 	b                byte
-	child, childEnd  int32 // children are nodes[child:childEnd]
+	end              int32 // one past the last node of this subtree
 	tokStart, tokEnd int32 // tokens ending here are ids[tokStart:tokEnd]
 }
 
@@ -104,34 +108,14 @@ type trieNode struct {
 // allowed by a mask, except the end-of-generation tokens eog, which are
 // allowed exactly when the document is complete.
 func NewVocab(pieces [][]byte, eog []int32) *Vocab {
-	type tmp struct {
-		kids map[byte]*tmp
-		ids  []int32
-	}
-	root := &tmp{}
-	for id, p := range pieces {
-		if len(p) == 0 || slices.Contains(eog, int32(id)) {
-			continue
-		}
-		t := root
-		for _, b := range p {
-			if t.kids == nil {
-				t.kids = map[byte]*tmp{}
-			}
-			k := t.kids[b]
-			if k == nil {
-				k = &tmp{}
-				t.kids[b] = k
-			}
-			t = k
-		}
-		t.ids = append(t.ids, int32(id))
-	}
 	v := &Vocab{eog: slices.Clone(eog), size: len(pieces), pieces: pieces}
+	isEOG := func(id int) bool { return slices.Contains(eog, int32(id)) }
+	var order []int32
 	for id, p := range pieces {
-		if len(p) == 0 || slices.Contains(eog, int32(id)) {
+		if len(p) == 0 || isEOG(id) {
 			continue
 		}
+		order = append(order, int32(id))
 		if r, ok := plainText(p); ok {
 			v.plain = append(v.plain, int32(id))
 			v.plainRunes = append(v.plainRunes, int32(r))
@@ -139,26 +123,43 @@ func NewVocab(pieces [][]byte, eog []int32) *Vocab {
 			v.tricky = append(v.tricky, int32(id))
 		}
 	}
-	// Breadth-first layout: every node's children are contiguous.
+	// Sorted pieces build the trie in one pass: a piece shares with the
+	// previous one the path of their common prefix, a prefix comes before
+	// its extensions, and equal pieces come together.
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := bytes.Compare(pieces[a], pieces[b]); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
 	v.nodes = append(v.nodes, trieNode{})
-	queue := []*tmp{root}
-	for i := 0; i < len(queue); i++ {
-		t := queue[i]
-		keys := make([]byte, 0, len(t.kids))
-		for b := range t.kids {
-			keys = append(keys, b)
+	path := []int32{0} // path[d]: the node at depth d of the previous piece
+	var prev []byte
+	for _, id := range order {
+		p := pieces[id]
+		common := 0
+		for common < len(prev) && common < len(p) && prev[common] == p[common] {
+			common++
 		}
-		slices.Sort(keys)
-		n := &v.nodes[i]
-		n.tokStart = int32(len(v.ids))
-		v.ids = append(v.ids, t.ids...)
-		n.tokEnd = int32(len(v.ids))
-		n.child = int32(len(v.nodes))
-		for _, b := range keys {
-			v.nodes = append(v.nodes, trieNode{b: b})
-			queue = append(queue, t.kids[b])
+		for len(path) > common+1 { // close the subtrees the new piece leaves
+			last := path[len(path)-1]
+			v.nodes[last].end = int32(len(v.nodes))
+			path = path[:len(path)-1]
 		}
-		v.nodes[i].childEnd = int32(len(v.nodes))
+		for _, b := range p[common:] {
+			path = append(path, int32(len(v.nodes)))
+			v.nodes = append(v.nodes, trieNode{b: b, tokStart: int32(len(v.ids)), tokEnd: int32(len(v.ids))})
+		}
+		n := &v.nodes[path[len(path)-1]]
+		if n.tokEnd != int32(len(v.ids)) {
+			panic("grammar: trie tokens out of order") // sorted input makes this impossible
+		}
+		v.ids = append(v.ids, id)
+		n.tokEnd++
+		prev = p
+	}
+	for _, n := range path {
+		v.nodes[n].end = int32(len(v.nodes))
 	}
 	return v
 }
@@ -196,7 +197,7 @@ func (m *Matcher) Allowed(v *Vocab, budget int, dst []int32) []int32 {
 	var walk func(ni int32, d int)
 	walk = func(ni int32, d int) {
 		n := &v.nodes[ni]
-		for ci := n.child; ci < n.childEnd; ci++ {
+		for ci := ni + 1; ci < n.end; ci = v.nodes[ci].end {
 			c := &v.nodes[ci]
 			if len(m.levels) <= d+1 {
 				m.levels = append(m.levels, nil)
@@ -218,7 +219,7 @@ func (m *Matcher) Allowed(v *Vocab, budget int, dst []int32) []int32 {
 					over = append(over, ids...)
 				}
 			}
-			if c.childEnd > c.child {
+			if c.end > ci+1 {
 				walk(ci, d+1)
 			}
 		}
