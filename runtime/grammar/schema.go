@@ -92,6 +92,7 @@ type SchemaError struct {
 	Msg     string
 }
 
+// Error says which keyword, where, and why.
 func (e *SchemaError) Error() string {
 	at := e.Path
 	if at == "" {
