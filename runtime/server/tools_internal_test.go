@@ -142,3 +142,32 @@ func FuzzCallScanner(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseTools: any tools, tool_choice and response_format are either
+// refused with a 400 naming a parameter or give a grammar whose shortest
+// reply exists.
+func FuzzParseTools(f *testing.F) {
+	f.Add(`[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":"integer","maximum":3}},"required":["a"]}}}]`, `"required"`, `{"type":"json_object"}`)
+	f.Add(`[{"type":"function","function":{"name":"g"}}]`, `{"type":"function","function":{"name":"g"}}`, `null`)
+	f.Add(`[]`, `"none"`, `{"type":"json_schema","json_schema":{"name":"x","schema":{"anyOf":[{"$ref":"#/$defs/a"}],"$defs":{"a":{"enum":[1]}}}}}`)
+	f.Fuzz(func(t *testing.T, tools, choice, format string) {
+		req := chatRequest{Tools: json.RawMessage(tools), ToolChoice: json.RawMessage(choice)}
+		if !json.Valid(req.Tools) || !json.Valid(req.ToolChoice) || !json.Valid([]byte(format)) {
+			return
+		}
+		plan, e := req.parseTools()
+		if e != nil && (e.Status != 400 || e.Param == nil) {
+			t.Fatalf("error without a parameter: %+v", e)
+		}
+		if plan != nil && plan.calls.NewMatcher().MinRemaining() >= 1<<28 {
+			t.Fatalf("tools %s: a call grammar without a finite reply", tools)
+		}
+		s, e := parseResponseFormat(json.RawMessage(format))
+		if e != nil && (e.Status != 400 || e.Param == nil) {
+			t.Fatalf("error without a parameter: %+v", e)
+		}
+		if s != nil && s.NewMatcher().MinRemaining() >= 1<<28 {
+			t.Fatalf("format %s: a grammar without a finite reply", format)
+		}
+	})
+}
