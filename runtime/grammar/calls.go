@@ -13,10 +13,9 @@ type Function struct {
 // ARGS valid against that function's parameters. With parallel false the
 // array holds exactly one call.
 func Calls(funcs []Function, parallel bool) *Schema {
+	// Only the new nodes go through finish: the parameters' schemas are
+	// done (their sizes final) and may be in use by other matchers.
 	c := &compiler{}
-	for _, f := range funcs {
-		c.nodes = append(c.nodes, f.Parameters.nodes...)
-	}
 	one := c.newNode()
 	for _, f := range funcs {
 		name := c.newNode()

@@ -359,6 +359,7 @@ func (s *scheduler) end(j *job, reason string, err error) {
 func (s *scheduler) endStopped(j *job) { s.release(j, finishStop, nil) }
 
 func (s *scheduler) release(j *job, reason string, err error) {
+	j.gram.release()
 	j.out.finish(reason, err, Usage{
 		PromptTokens:     len(j.prompt),
 		CompletionTokens: j.generated,

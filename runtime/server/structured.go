@@ -89,8 +89,14 @@ func parseResponseFormat(raw json.RawMessage) (*grammar.Schema, *apiError) {
 }
 
 // compileSchema compiles a request's JSON Schema, explaining a refusal by
-// the keyword and where it sits.
+// the keyword and where it sits. Clients send the same schema request
+// after request, so compiled schemas (read-only, shared by any number of
+// matchers) are kept in a small cache.
 func compileSchema(raw json.RawMessage, strict bool, param string) (*grammar.Schema, *apiError) {
+	key := fmt.Sprintf("%t %s", strict, raw)
+	if s := schemas.get(key); s != nil {
+		return s, nil
+	}
 	s, err := grammar.Compile(raw, grammar.Options{Strict: strict})
 	var se *grammar.SchemaError
 	switch {
@@ -99,7 +105,51 @@ func compileSchema(raw json.RawMessage, strict bool, param string) (*grammar.Sch
 	case err != nil:
 		return nil, badRequest(param, fmt.Sprintf("invalid JSON Schema in '%s': %v", param, err))
 	}
+	schemas.put(key, s)
 	return s, nil
+}
+
+// schemaCache holds recently compiled schemas by their text, up to
+// schemaCacheSize entries (and schemaCacheBytes of text); when full, the
+// oldest entry goes.
+type schemaCache struct {
+	mu    sync.Mutex
+	m     map[string]*grammar.Schema
+	order []string
+	bytes int
+}
+
+const (
+	schemaCacheSize  = 64
+	schemaCacheBytes = 4 << 20
+)
+
+var schemas = &schemaCache{m: map[string]*grammar.Schema{}}
+
+func (c *schemaCache) get(key string) *grammar.Schema {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+func (c *schemaCache) put(key string, s *grammar.Schema) {
+	if len(key) > schemaCacheBytes/8 {
+		return // a huge schema is not worth keeping
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[key]; ok {
+		return
+	}
+	for len(c.order) > 0 && (len(c.order) >= schemaCacheSize || c.bytes+len(key) > schemaCacheBytes) {
+		old := c.order[0]
+		c.order = c.order[1:]
+		c.bytes -= len(old)
+		delete(c.m, old)
+	}
+	c.m[key] = s
+	c.order = append(c.order, key)
+	c.bytes += len(key)
 }
 
 // constraint is one sequence's grammar, owned by the scheduler goroutine.
@@ -114,9 +164,25 @@ type constraint struct {
 	lazy   bool
 	text   *grammar.Matcher // lazy mode: the reply's grammar when no tool is called
 	off    bool             // lazy mode decided for free text
-	ok     []uint64         // scratch: allowed tokens as a bit set
-	ids    []int32          // scratch
-	ids2   []int32          // scratch
+	*scratch
+}
+
+// scratch is a constraint's working memory, reused across sequences: for
+// a 128k vocabulary the allowed ids alone can take half a megabyte.
+type scratch struct {
+	ok   []uint64 // allowed tokens as a bit set
+	ids  []int32
+	ids2 []int32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// release returns the constraint's scratch memory when its sequence ends.
+func (c *constraint) release() {
+	if c != nil && c.scratch != nil {
+		scratchPool.Put(c.scratch)
+		c.scratch = nil
+	}
 }
 
 // grammarSpec is a request's grammar, from which each of its sequences
@@ -141,7 +207,7 @@ func (gs *grammarSpec) constraint() *constraint {
 	if gs == nil {
 		return nil
 	}
-	c := &constraint{m: gs.g.NewMatcher(), vocab: gs.vocab, pieces: gs.pieces, lazy: gs.lazy}
+	c := &constraint{m: gs.g.NewMatcher(), vocab: gs.vocab, pieces: gs.pieces, lazy: gs.lazy, scratch: scratchPool.Get().(*scratch)}
 	if gs.text != nil {
 		c.text = gs.text.NewMatcher()
 	}
@@ -158,6 +224,9 @@ var errGrammar = errors.New("a sampled token broke the reply's grammar")
 func (c *constraint) apply(logits []float32, budget int) {
 	if c.off {
 		return
+	}
+	if c.scratch == nil {
+		c.scratch = new(scratch)
 	}
 	c.ids = c.m.Allowed(c.vocab, budget, c.ids[:0])
 	if c.lazy {

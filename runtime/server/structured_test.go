@@ -305,3 +305,43 @@ func TestToolConversation(t *testing.T) {
 		}
 	}
 }
+
+// TestStructuredConcurrent: requests sharing a (cached) schema decode side
+// by side, each with its own constraint; run under -race this also checks
+// that compiled schemas are only read.
+func TestStructuredConcurrent(t *testing.T) {
+	ts := newTestServer(t, 4, 1024, server.Config{}, nil)
+	schema := mustSchema(t, personSchema)
+	weather := mustSchema(t, weatherParams)
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			if i%2 == 0 {
+				body := fmt.Sprintf(`{"messages":[{"role":"user","content":"p%d"}],"max_tokens":200,"temperature":1,"seed":%d,
+					"response_format":{"type":"json_schema","json_schema":{"name":"p","strict":true,"schema":%s}}}`, i, i, personSchema)
+				_, b := post(t, ts.url+"/v1/chat/completions", body)
+				var r response
+				if err := json.Unmarshal(b, &r); err != nil || len(r.Choices) == 0 {
+					errs <- fmt.Errorf("%s", b)
+					return
+				}
+				errs <- schema.Validate([]byte(r.Choices[0].Message.Content))
+				return
+			}
+			body := fmt.Sprintf(`{"messages":[{"role":"user","content":"w%d"}],"max_tokens":200,"temperature":1,"seed":%d,
+				"tools":[%s],"tool_choice":"required"}`, i, i, weatherTool)
+			_, b := post(t, ts.url+"/v1/chat/completions", body)
+			var r chatReply
+			if err := json.Unmarshal(b, &r); err != nil || len(r.Choices) == 0 || len(r.Choices[0].Message.ToolCalls) == 0 {
+				errs <- fmt.Errorf("%s", b)
+				return
+			}
+			errs <- weather.Validate([]byte(r.Choices[0].Message.ToolCalls[0].Function.Arguments))
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
