@@ -3,8 +3,8 @@ package server
 import "time"
 
 // The per-sequence side of sampling that the scheduler calls into: logit
-// processing and logprobs around the Sampler, and the prompt sharing of
-// the choices of a request with n > 1.
+// processing, a constrained reply's grammar mask and logprobs around the
+// Sampler, and the prompt sharing of the choices of a request with n > 1.
 
 // startDraw prepares j's logit processing and logprobs at admission. The
 // penalty window starts with the prompt, as llama-server's does.
@@ -20,14 +20,25 @@ func (j *job) startDraw() {
 }
 
 // draw picks j's next token from logits: logprobs read the raw logits,
-// then the logit processing changes them in place, then the Sampler draws.
-// It runs on a sampling goroutine of its own, touching only j.
+// then logit_bias and the penalties change them in place, then the
+// grammar of a constrained reply masks the tokens it rules out, then top_k
+// and min_p filter what is left and the Sampler draws. The mask comes after
+// the bias (a bias cannot bring back a ruled-out token) and before the
+// filters (they pick among the allowed tokens). Logprobs stay the model's
+// own, before bias, penalties and mask alike. It runs on a sampling
+// goroutine of its own, touching only j.
 func (j *job) draw(logits []float32) int32 {
 	if j.lp != nil {
-		j.lp.observe(logits, j.proc != nil)
+		j.lp.observe(logits, j.proc != nil || j.gram != nil)
 	}
 	if j.proc != nil {
-		j.proc.apply(logits)
+		j.proc.adjust(logits)
+	}
+	if j.gram != nil {
+		j.gram.apply(logits, j.maxTokens-j.generated)
+	}
+	if j.proc != nil {
+		j.proc.filter(logits)
 	}
 	tok := j.sampler.Sample(logits)
 	if j.lp != nil {

@@ -90,6 +90,27 @@ func (e *RuntimeEngine) ChatStops() []string { return e.tmpl.Stops() }
 // NewDecoder implements Engine. Control tokens are dropped from the text.
 func (e *RuntimeEngine) NewDecoder() TextDecoder { return e.tok.NewDecoder() }
 
+// TokenPieces implements VocabPiecer: every id the logits cover, with the
+// bytes the decoder writes for it; control and unknown tokens (which it
+// drops) and padding rows stand for no text.
+func (e *RuntimeEngine) TokenPieces() ([][]byte, []int32) {
+	pieces := make([][]byte, e.vocab)
+	for id := range pieces {
+		switch e.tok.Type(int32(id)) {
+		case tokenizer.TypeControl, tokenizer.TypeUnknown, tokenizer.TypeUndefined:
+		default:
+			pieces[id] = e.tok.Piece(int32(id))
+		}
+	}
+	var eog []int32
+	for _, id := range e.tok.EOG() {
+		if int(id) < e.vocab {
+			eog = append(eog, id)
+		}
+	}
+	return pieces, eog
+}
+
 // IsEOG implements Engine.
 func (e *RuntimeEngine) IsEOG(id int32) bool { return e.tok.IsEOG(id) }
 

@@ -13,12 +13,7 @@ import (
 // ignored: a client that sends a field expects it to have an effect, and a
 // silent 200 would hide that it had none (OpenAI answers the same way).
 // The known fields are those of the request structs, read from their json
-// tags, plus the top-level ones in pendingFields.
-
-// pendingFields are accepted though this server does not act on them yet:
-// structured output and tools, which are being built. They behave as
-// before the fields were checked, until that work replaces this list.
-var pendingFields = []string{"response_format", "tools", "tool_choice", "parallel_tool_calls"}
+// tags.
 
 var knownFieldsCache sync.Map // reflect.Type → map[string]bool
 
@@ -49,8 +44,11 @@ func knownFields(t reflect.Type) map[string]bool {
 
 // checkFields refuses the first unknown field of body (in sorted order, so
 // the answer does not depend on map order) for the request struct v points
-// to: top-level fields, and those of objects held in pointer-to-struct
-// fields (stream_options). Messages are left to their own parsing.
+// to: top-level fields, and those of objects held in struct, pointer-to-
+// struct and slice-of-struct fields (stream_options, each message and its
+// tool_calls, named messages[i].tool_calls[j].function.x). Fields held as
+// raw JSON (content, tools, response_format, …) are left to their own
+// parsing.
 func checkFields(body []byte, v any) *apiError {
 	return checkObject(body, reflect.TypeOf(v).Elem(), "")
 }
@@ -63,7 +61,7 @@ func checkObject(body []byte, t reflect.Type, prefix string) *apiError {
 	known := knownFields(t)
 	var unknown []string
 	for k := range fields {
-		if !known[k] && !(prefix == "" && slices.Contains(pendingFields, k)) {
+		if !known[k] {
 			unknown = append(unknown, k)
 		}
 	}
@@ -75,8 +73,9 @@ func checkObject(body []byte, t reflect.Type, prefix string) *apiError {
 	return checkNested(fields, t, prefix)
 }
 
-// checkNested checks the objects of fields held in t's pointer-to-struct
-// fields, embedded structs' included.
+// checkNested checks the objects of fields held in t's struct,
+// pointer-to-struct and slice-of-struct fields, embedded structs'
+// included.
 func checkNested(fields map[string]json.RawMessage, t reflect.Type, prefix string) *apiError {
 	for f := range t.Fields() {
 		if f.Anonymous && f.Type.Kind() == reflect.Struct {
@@ -85,13 +84,29 @@ func checkNested(fields map[string]json.RawMessage, t reflect.Type, prefix strin
 			}
 			continue
 		}
-		if f.Type.Kind() != reflect.Pointer || f.Type.Elem().Kind() != reflect.Struct {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		raw, ok := fields[name]
+		if !ok || name == "" || name == "-" {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if raw, ok := fields[name]; ok {
-			if e := checkObject(raw, f.Type.Elem(), prefix+name+"."); e != nil {
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch {
+		case ft.Kind() == reflect.Struct:
+			if e := checkObject(raw, ft, prefix+name+"."); e != nil {
 				return e
+			}
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+			var elems []json.RawMessage
+			if json.Unmarshal(raw, &elems) != nil {
+				continue // not an array: the typed decode has said so already
+			}
+			for i, el := range elems {
+				if e := checkObject(el, ft.Elem(), fmt.Sprintf("%s%s[%d].", prefix, name, i)); e != nil {
+					return e
+				}
 			}
 		}
 	}

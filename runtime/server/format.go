@@ -13,6 +13,8 @@ type format struct {
 	created int64
 	model   string
 	pieces  piecer // renders logprobs; its TokenPiecer is nil without them
+	tools   bool   // tool calls may come (tools.go)
+	forced  bool   // the reply is tool calls
 }
 
 func (s *Server) newFormat(chat bool) format {
@@ -43,7 +45,11 @@ func (f format) full(choices []choiceResult, u Usage) any {
 	if f.chat {
 		cc := make([]chatChoice, len(choices))
 		for i, c := range choices {
-			cc[i] = chatChoice{Index: i, Message: chatMessageOut{Role: "assistant", Content: c.text}, FinishReason: c.reason}
+			if f.tools && (f.forced || isCalls(c.text)) {
+				cc[i] = f.callsChoice(i, c.text, c.reason)
+				continue
+			}
+			cc[i] = chatChoice{Index: i, Message: chatMessageOut{Role: "assistant", Content: &c.text}, FinishReason: c.reason}
 			if c.logprobs {
 				cc[i].Logprobs = f.pieces.chat(c.lps)
 			}

@@ -51,7 +51,8 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, g genRequest, 
 	}
 	// One job per choice, all signalling one channel. Each choice draws
 	// with its own seed (seed, seed+1, …), so the choices differ and a seed
-	// still reproduces all of them.
+	// still reproduces all of them. A constrained reply gives each choice
+	// a grammar state of its own.
 	notify := make(chan struct{}, 1)
 	jobs := make([]*job, g.n)
 	now := time.Now()
@@ -59,7 +60,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, g genRequest, 
 		p := g.params
 		p.Seed += uint64(i)
 		jobs[i] = &job{ctx: ctx, prompt: g.prompt, maxTokens: maxTokens, params: p, stops: g.stops,
-			out: newOutbox(notify), logits: g.logits, logprobs: g.logprobs, submitted: now}
+			out: newOutbox(notify), logits: g.logits, logprobs: g.logprobs, submitted: now, gram: g.gram.constraint()}
 		if i > 0 {
 			jobs[i].share = jobs[0]
 		}
@@ -68,9 +69,12 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, g genRequest, 
 		writeError(w, s.jobError(err))
 		return
 	}
-	if g.stream {
+	switch {
+	case g.stream && f.tools:
+		s.streamTools(w, r, ctx, jobs, g, f)
+	case g.stream:
 		s.stream(w, r, ctx, jobs, g, f)
-	} else {
+	default:
 		s.whole(w, r, ctx, jobs, g, f)
 	}
 }

@@ -132,16 +132,25 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
+	msgs, plan, e := s.structured(&req, &g, msgs)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
 	toks, err := s.eng.EncodeChat(msgs)
 	if err != nil {
 		writeError(w, badRequest("messages", err.Error()))
 		return
 	}
 	g.prompt = toks
-	if cs, ok := s.eng.(ChatStopper); ok {
+	// A constrained reply ends by its grammar; the chat format's stop
+	// strings could only cut a JSON string that happens to hold one.
+	if cs, ok := s.eng.(ChatStopper); ok && g.gram == nil {
 		g.stops = append(g.stops[:len(g.stops):len(g.stops)], cs.ChatStops()...)
 	}
-	s.generate(w, r, g, s.newFormat(true))
+	f := s.newFormat(true)
+	f.tools, f.forced = plan != nil, plan != nil && plan.forced
+	s.generate(w, r, g, f)
 }
 
 func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
@@ -159,6 +168,9 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	if e == nil {
 		g.prompt, e = req.promptTokens(s.eng, s.encodePrompt)
+	}
+	if e == nil {
+		e = s.completionFormat(&req, &g)
 	}
 	if e != nil {
 		writeError(w, e)

@@ -170,8 +170,14 @@ func (lp *logitProc) see(toks ...int32) {
 	}
 }
 
-// apply processes logits in place.
+// apply processes logits in place: adjust, then filter.
 func (lp *logitProc) apply(logits []float32) {
+	lp.adjust(logits)
+	lp.filter(logits)
+}
+
+// adjust adds logit_bias and applies the penalties, in place.
+func (lp *logitProc) adjust(logits []float32) {
 	p := &lp.p
 	for _, b := range p.bias {
 		if int(b.id) < len(logits) {
@@ -190,6 +196,13 @@ func (lp *logitProc) apply(logits []float32) {
 		}
 		logits[id] = l - float32(n)*p.freq - p.pres
 	}
+}
+
+// filter applies top_k and min_p, in place. A grammar's mask comes
+// between adjust and filter, so that these keep the best tokens the
+// grammar allows rather than cutting it down to nothing.
+func (lp *logitProc) filter(logits []float32) {
+	p := &lp.p
 	if p.topK > 0 && p.topK < len(logits) {
 		cut := lp.top.kthLargest(logits, p.topK)
 		for i, l := range logits {

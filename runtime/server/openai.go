@@ -35,6 +35,9 @@ type commonRequest struct {
 	RepeatLastN      *int            `json:"repeat_last_n"`
 	TopK             *int            `json:"top_k"`
 	MinP             *float64        `json:"min_p"`
+
+	// ResponseFormat is served by constrained sampling (structured.go).
+	ResponseFormat json.RawMessage `json:"response_format"`
 }
 
 type streamOptions struct {
@@ -46,11 +49,17 @@ type chatRequest struct {
 	Messages    []chatMessageIn `json:"messages"`
 	Logprobs    *bool           `json:"logprobs"`
 	TopLogprobs *int            `json:"top_logprobs"`
+	// Tools (tools.go).
+	Tools             json.RawMessage `json:"tools"`
+	ToolChoice        json.RawMessage `json:"tool_choice"`
+	ParallelToolCalls *bool           `json:"parallel_tool_calls"`
 }
 
 type chatMessageIn struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
+	Role       string          `json:"role"`
+	Content    json.RawMessage `json:"content"`
+	ToolCalls  []toolCallIn    `json:"tool_calls"`   // assistant messages
+	ToolCallID *string         `json:"tool_call_id"` // tool messages
 }
 
 // contentPart is one element of a message's content given as an array.
@@ -93,8 +102,9 @@ type chatChoice struct {
 }
 
 type chatMessageOut struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
+	Role      string        `json:"role"`
+	Content   *string       `json:"content"` // null when the reply is tool calls
+	ToolCalls []toolCallOut `json:"tool_calls,omitempty"`
 }
 
 type chatChunk struct {
@@ -114,8 +124,9 @@ type chatChunkChoice struct {
 }
 
 type chatDelta struct {
-	Role    string  `json:"role,omitempty"`
-	Content *string `json:"content,omitempty"`
+	Role      string        `json:"role,omitempty"`
+	Content   *string       `json:"content,omitempty"`
+	ToolCalls []toolCallOut `json:"tool_calls,omitempty"`
 }
 
 // textCompletion is both the /v1/completions response and its stream

@@ -23,8 +23,9 @@ type genRequest struct {
 	stream       bool
 	includeUsage bool
 	logits       logitParams
-	logprobs     int // alternatives per token; -1: no logprobs
-	n            int // choices
+	logprobs     int          // alternatives per token; -1: no logprobs
+	n            int          // choices
+	gram         *grammarSpec // structured output (structured.go)
 }
 
 // maxChoices bounds n: every choice takes a KV cache slot (or waits for
@@ -189,15 +190,18 @@ func (c *chatRequest) chatMessages() ([]ChatMessage, *apiError) {
 	for i, m := range c.Messages {
 		param := fmt.Sprintf("messages[%d]", i)
 		switch m.Role {
-		case "system", "user", "assistant":
+		case "system", "user", "assistant", "tool":
 		case "developer":
 			m.Role = "system"
 		case "":
 			return nil, badRequest(param+".role", "every message needs a role")
 		default:
-			return nil, badRequest(param+".role", fmt.Sprintf("unsupported role '%s' (use system, developer, user or assistant)", m.Role))
+			return nil, badRequest(param+".role", fmt.Sprintf("unsupported role '%s' (use system, developer, user, assistant or tool)", m.Role))
 		}
 		text, err := messageText(m.Content, param+".content")
+		if err == nil {
+			text, err = toolMessage(m, param, text)
+		}
 		if err != nil {
 			return nil, err
 		}

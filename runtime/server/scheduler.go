@@ -323,6 +323,10 @@ func (s *scheduler) sampleAll() {
 func (s *scheduler) accept(j *job, tok int32) {
 	j.generated++
 	s.tokens.Add(1)
+	if j.gram != nil && !j.gram.accept(tok) {
+		s.end(j, "", errGrammar)
+		return
+	}
 	eog := s.eng.IsEOG(tok)
 	s.accepted(j, tok, eog)
 	if eog {
@@ -364,6 +368,7 @@ func (s *scheduler) endStopped(j *job) { s.release(j, finishStop, nil) }
 
 func (s *scheduler) release(j *job, reason string, err error) {
 	s.metrics.finished(j, err)
+	j.gram.release()
 	j.out.finish(reason, err, Usage{
 		PromptTokens:     len(j.prompt),
 		CompletionTokens: j.generated,

@@ -26,6 +26,7 @@ type job struct {
 	logprobs  int         // alternatives per token; -1: no logprobs
 	share     *job        // n > 1: the first choice, whose prompt KV cache this one copies
 	submitted time.Time
+	gram      *constraint // response_format or tools; nil: free text
 
 	// scheduler state
 	slot      int

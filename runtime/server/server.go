@@ -111,6 +111,7 @@ type Server struct {
 	draining atomic.Bool
 	handlers *inflight // generation handlers
 	metrics  *metrics
+	gvocab   grammarVocab
 
 	mu   sync.Mutex
 	http *http.Server

@@ -100,6 +100,16 @@ func (e *Engine) EncodeChat(msgs []server.ChatMessage) ([]int32, error) {
 // NewDecoder implements server.Engine.
 func (e *Engine) NewDecoder() server.TextDecoder { return &decoder{} }
 
+// TokenPieces implements server.VocabPiecer: ids 0–255 are their byte,
+// EOS and BOS stand for no text.
+func (e *Engine) TokenPieces() ([][]byte, []int32) {
+	pieces := make([][]byte, Vocab)
+	for b := range 256 {
+		pieces[b] = []byte{byte(b)}
+	}
+	return pieces, []int32{EOS}
+}
+
 // IsEOG implements server.Engine.
 func (e *Engine) IsEOG(id int32) bool { return id == EOS }
 
