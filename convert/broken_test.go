@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -113,6 +114,14 @@ func TestBrokenCheckpoints(t *testing.T) {
 		{"llama without bitnet quantization", packed, func(t *testing.T, d string) {
 			editJSON(t, filepath.Join(d, "config.json"), func(m map[string]any) { delete(m, "quantization_config") })
 		}, "non-ternary"},
+		{"more layers in the config than in the tensors", masters, func(t *testing.T, d string) {
+			editJSON(t, filepath.Join(d, "config.json"), func(m map[string]any) { m["num_hidden_layers"] = 20000 })
+		}, `"num_hidden_layers" = 20000, but the tensors hold only 2 layers`},
+		{"context length beyond uint32", masters, func(t *testing.T, d string) {
+			editJSON(t, filepath.Join(d, "config.json"), func(m map[string]any) {
+				m["max_position_embeddings"] = json.Number("4611686018427387904") // 2^62
+			})
+		}, `"max_position_embeddings" = 4611686018427387904 is out of range`},
 		{"unknown activation", masters, func(t *testing.T, d string) {
 			editJSON(t, filepath.Join(d, "config.json"), func(m map[string]any) { m["hidden_act"] = "gelu" })
 		}, `hidden_act "gelu" is not supported`},
@@ -218,4 +227,45 @@ func shardCount(t *testing.T, dir string) string {
 	}
 	t.Fatal("no shards")
 	return ""
+}
+
+// TestHostileLayerCountIsCheap: a config.json claiming millions of layers
+// over a tiny checkpoint is refused before anything proportional to the
+// claim is allocated (it used to cost 23 GB and a minute).
+func TestHostileLayerCountIsCheap(t *testing.T) {
+	dir := copyDir(t, writeTinyHF(t, tinyB158, DummyOptions{}))
+	editJSON(t, filepath.Join(dir, "config.json"), func(m map[string]any) { m["num_hidden_layers"] = 4194304 })
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := OpenCheckpoint(dir)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "num_hidden_layers") {
+		t.Fatalf("got %v, want an error naming num_hidden_layers", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Fatalf("refusing the config allocated %d MB", got>>20)
+	}
+}
+
+// TestMetadataRangeChecked: an integer that does not fit its GGUF type is
+// an error naming the key, whichever path produced it.
+func TestMetadataRangeChecked(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		p    modelParams
+		want string
+	}{
+		{"context over uint32", modelParams{arch: "bitnet", vocab: 10, context: 1 << 62}, "bitnet.context_length = 4611686018427387904"},
+		{"negative size", modelParams{arch: "llama", vocab: -1}, "llama.vocab_size = -1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.p.kv()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error with %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := (&modelParams{arch: "bitnet", vocab: 10, context: 4096, hidden: 8, heads: 2, headDim: 4}).kv(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -189,12 +189,22 @@ func describeJSONError(b []byte, err error) error {
 // readConfig reads and validates dir/config.json.
 func readConfig(dir string) (*Config, error) {
 	path := filepath.Join(dir, "config.json")
-	var c Config
-	if err := readJSONFile(path, maxJSONFile, &c); err != nil {
+	b, err := readLimited(path, maxJSONFile)
+	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: not a Hugging Face checkpoint: config.json is missing", dir)
 		}
 		return nil, err
+	}
+	return parseConfig(path, b)
+}
+
+// parseConfig decodes and validates the bytes of a config.json; path names
+// the file in errors.
+func parseConfig(path string, b []byte) (*Config, error) {
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, describeJSONError(b, err))
 	}
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -243,8 +253,8 @@ func (c *Config) validate() error {
 	if c.HeadDim < 0 || c.HeadDim > maxDim || c.HeadDim%2 != 0 {
 		return fmt.Errorf("head_dim = %d must be a positive even integer", c.HeadDim)
 	}
-	if c.MaxPositionEmbeddings < 0 {
-		return fmt.Errorf("max_position_embeddings = %d is negative", c.MaxPositionEmbeddings)
+	if c.MaxPositionEmbeddings < 0 || c.MaxPositionEmbeddings > math.MaxUint32 {
+		return fmt.Errorf("field \"max_position_embeddings\" = %d is out of range (0 to %d, GGUF's context_length is a uint32)", c.MaxPositionEmbeddings, uint32(math.MaxUint32))
 	}
 	if c.RMSNormEps == 0 {
 		c.RMSNormEps = 1e-6 // transformers' LlamaConfig default

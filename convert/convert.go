@@ -65,7 +65,11 @@ func (c *Checkpoint) WriteGGUF(ctx context.Context, dstPath string, vocab *Vocab
 	if err != nil {
 		return err
 	}
-	kv := append(params.kv(), vocab.KV()...)
+	kv, err := params.kv()
+	if err != nil {
+		return err
+	}
+	kv = append(kv, vocab.KV()...)
 	return writeJobs(ctx, dstPath, kv, jobs, pipelineOptions{workers: opts.Workers, budget: opts.MemoryBudget, progress: opts.Progress})
 }
 

@@ -89,7 +89,11 @@ func WriteDummyGGUF(ctx context.Context, path string, opts DummyOptions) error {
 	if err != nil {
 		return err
 	}
-	etype, err := opts.EmbedType.ggmlType(opts.Type, cfg.HiddenSize)
+	embed := opts.EmbedType
+	if embed == EmbedDefault && opts.Type.IsTernary() {
+		embed = l.Embed // what the published GGUF of this model stores
+	}
+	etype, err := embed.ggmlType(opts.Type, cfg.HiddenSize)
 	if err != nil {
 		return err
 	}
@@ -133,7 +137,11 @@ func WriteDummyGGUF(ctx context.Context, path string, opts DummyOptions) error {
 			jobs = append(jobs, j)
 		}
 	}
-	kv := append(p.kv(), vocab.KV()...)
+	kv, err := p.kv()
+	if err != nil {
+		return err
+	}
+	kv = append(kv, vocab.KV()...)
 	return writeJobs(ctx, path, kv, jobs, pipelineOptions{workers: opts.Workers, budget: opts.MemoryBudget, progress: opts.Progress})
 }
 

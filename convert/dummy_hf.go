@@ -50,13 +50,25 @@ func WriteDummyHF(ctx context.Context, dir string, opts DummyOptions) error {
 	if err != nil {
 		return err
 	}
+	// The weights go first and config.json last: a run interrupted
+	// anywhere leaves no config.json, so the directory never passes for a
+	// complete checkpoint.
+	if err := writeSafetensorsShards(ctx, dir, tensors, opts.MaxShardBytes, opts.Progress); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, "tokenizer.json"), tj, 0o644); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, "tokenizer_config.json"), tc, 0o644); err != nil {
+		return err
+	}
 	gen := dummyGeneration()
 	files := []struct {
 		name string
 		v    any
 	}{
-		{"config.json", hfConfigJSON(l, cfg)},
 		{"generation_config.json", map[string]any{"bos_token_id": gen.BOSTokenID.First(), "eos_token_id": []int(gen.EOSTokenID), "do_sample": false}},
+		{"config.json", hfConfigJSON(l, cfg)},
 	}
 	for _, f := range files {
 		b, err := json.MarshalIndent(f.v, "", "  ")
@@ -67,13 +79,7 @@ func WriteDummyHF(ctx context.Context, dir string, opts DummyOptions) error {
 			return err
 		}
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, "tokenizer.json"), tj, 0o644); err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, "tokenizer_config.json"), tc, 0o644); err != nil {
-		return err
-	}
-	return writeSafetensorsShards(ctx, dir, tensors, opts.MaxShardBytes, opts.Progress)
+	return nil
 }
 
 // hfConfigJSON renders config.json the way transformers writes one for the

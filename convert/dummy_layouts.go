@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,6 +23,14 @@ type Layout struct {
 	Context        int
 	RopeTheta      float64
 	Tied           bool // no separate output head
+	// RMSEps is rms_norm_eps; 0 means 1e-5 (BitNet, Llama 3). Falcon3's
+	// 1.58-bit configs say 1e-6.
+	RMSEps float64
+	// Embed is the token embedding type of the model's published GGUF,
+	// which a ternary dummy uses when no embedding type is asked for:
+	// EmbedDefault (F16) for most, Q8_0 for 1bitLLM's 3B as bitnet.cpp
+	// wrote it (FORMATS.md §10).
+	Embed EmbedType
 }
 
 // sizeLayout is one of bitnet.cpp's generate-dummy-bitnet-model sizes
@@ -41,7 +50,7 @@ func falcon3Layout(name string, hidden, ffn, layers, heads, ctx int) Layout {
 	return Layout{
 		Name: name, HFArchitecture: "LlamaForCausalLM", HiddenAct: "silu",
 		Hidden: hidden, FFN: ffn, Layers: layers, Heads: heads, KVHeads: 4, HeadDim: 256,
-		Vocab: 131072, Context: ctx, RopeTheta: 1000042, Tied: false,
+		Vocab: 131072, Context: ctx, RopeTheta: 1000042, Tied: false, RMSEps: 1e-6,
 	}
 }
 
@@ -70,7 +79,7 @@ var layouts = []Layout{
 	{
 		Name: "3B", HFArchitecture: "BitnetForCausalLM", HiddenAct: "silu",
 		Hidden: 3200, FFN: 8640, Layers: 26, Heads: 32, KVHeads: 32, HeadDim: 100,
-		Vocab: 32002, Context: 2048, RopeTheta: 10000, Tied: true,
+		Vocab: 32002, Context: 2048, RopeTheta: 10000, Tied: true, Embed: EmbedQ8_0,
 	},
 	{
 		Name: "llama3-8B", HFArchitecture: "LlamaForCausalLM", HiddenAct: "silu",
@@ -116,7 +125,7 @@ func (l Layout) config() *Config {
 		HeadDim:               l.HeadDim,
 		VocabSize:             l.Vocab,
 		MaxPositionEmbeddings: l.Context,
-		RMSNormEps:            1e-5,
+		RMSNormEps:            cmp.Or(l.RMSEps, 1e-5),
 		RopeTheta:             l.RopeTheta,
 		HiddenAct:             l.HiddenAct,
 		TieWordEmbeddings:     &tied,

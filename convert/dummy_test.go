@@ -3,6 +3,7 @@ package convert
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -290,5 +291,79 @@ func TestShardsWithoutIndex(t *testing.T) {
 	os.Remove(filepath.Join(dir, "model-00003-of-"+shardCount(t, dir)+".safetensors"))
 	if _, err := OpenCheckpoint(dir); err == nil || !strings.Contains(err.Error(), "model-00003-of-") {
 		t.Errorf("missing shard: %v", err)
+	}
+}
+
+// TestDummyPublishedEmbedType: a layout whose published GGUF stores the
+// token embedding as Q8_0 (1bitLLM's 3B, FORMATS.md §10) gets Q8_0 by
+// default, including a row length that is not a multiple of 256 as 3200
+// is; an explicit --embed-type still wins, and float dummies stay float.
+func TestDummyPublishedEmbedType(t *testing.T) {
+	if l, err := LookupLayout("3B"); err != nil || l.Embed != EmbedQ8_0 {
+		t.Fatalf("3B layout: %+v, %v", l, err)
+	}
+	like3B := tinySilu
+	like3B.Name, like3B.Hidden, like3B.HeadDim, like3B.Embed = "tiny-3B", 384, 96, EmbedQ8_0
+	for _, c := range []struct {
+		opts DummyOptions
+		want gguf.Type
+	}{
+		{DummyOptions{Type: gguf.I2_S}, gguf.Q8_0},
+		{DummyOptions{Type: gguf.I2_S, EmbedType: EmbedF16}, gguf.F16},
+		{DummyOptions{Type: gguf.F32}, gguf.F32},
+	} {
+		f, err := gguf.Open(writeTinyGGUF(t, like3B, c.opts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ti, _ := f.Tensor("token_embd.weight"); ti == nil || ti.Type != c.want {
+			t.Errorf("%+v: token_embd is %v, want %s", c.opts, ti, c.want)
+		}
+		f.Close()
+	}
+}
+
+// TestFalcon3Layouts: the Falcon3-*-1.58bit shapes of their public
+// configs (FORMATS.md §10): head_dim 256, θ 1000042, an untied head, the
+// 131072-token vocabulary and rms_norm_eps 1e-6.
+func TestFalcon3Layouts(t *testing.T) {
+	for _, name := range []string{"falcon3-1B", "falcon3-3B", "falcon3-7B", "falcon3-10B"} {
+		l, err := LookupLayout(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := l.config()
+		if c.HeadDim != 256 || c.RopeTheta != 1000042 || l.Tied || c.VocabSize != 131072 || c.RMSNormEps != 1e-6 || c.NumKeyValueHeads != 4 {
+			t.Errorf("%s: %+v", name, c)
+		}
+	}
+	if l, _ := LookupLayout("2B-4T"); l.config().RMSNormEps != 1e-5 {
+		t.Error("2B-4T: rms_norm_eps is not 1e-5")
+	}
+}
+
+// TestDummyHFInterrupted: a dummy checkpoint interrupted while its weights
+// are written leaves no config.json (the directory must not pass for a
+// complete checkpoint) and no temporary file.
+func TestDummyHFInterrupted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ckpt")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := tinyB158
+	err := WriteDummyHF(ctx, dir, DummyOptions{Layout: &l, Seed: 1, MaxShardBytes: 300 << 10, Progress: func(done, total int64) {
+		if done > total/2 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want the cancellation", err)
+	}
+	for _, n := range dirEntries(t, dir) {
+		if n == "config.json" || strings.Contains(n, ".tmp-") {
+			t.Errorf("interrupted checkpoint holds %s", n)
+		}
+	}
+	if _, err := OpenCheckpoint(dir); err == nil || !strings.Contains(err.Error(), "config.json is missing") {
+		t.Errorf("the interrupted checkpoint opens: %v", err)
 	}
 }

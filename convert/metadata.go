@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -134,32 +135,38 @@ type modelParams struct {
 
 // kv renders the model metadata with llama.cpp's key names and value types
 // (uint32 for sizes, float32 for θ and ε), so that bitnet.cpp loads our
-// files.
-func (p *modelParams) kv() []gguf.KV {
+// files. Every integer is range-checked: a value that does not fit its
+// GGUF type is an error naming the key, never a silently wrapped number.
+func (p *modelParams) kv() ([]gguf.KV, error) {
 	a := p.arch
+	var bad error
+	u32 := func(key string, v int) gguf.KV {
+		if (v < 0 || uint64(v) > math.MaxUint32) && bad == nil {
+			bad = fmt.Errorf("metadata %s = %d does not fit the uint32 GGUF stores it as", key, v)
+		}
+		return gguf.KV{Key: key, Value: uint32(v)}
+	}
 	kv := []gguf.KV{
 		{Key: "general.architecture", Value: a},
 		{Key: "general.name", Value: p.name},
 	}
 	kv = append(kv, p.extraGeneral...)
-	kv = append(kv,
-		gguf.KV{Key: a + ".vocab_size", Value: uint32(p.vocab)},
-	)
+	kv = append(kv, u32(a+".vocab_size", p.vocab))
 	if p.context > 0 {
-		kv = append(kv, gguf.KV{Key: a + ".context_length", Value: uint32(p.context)})
+		kv = append(kv, u32(a+".context_length", p.context))
 	}
 	kv = append(kv,
-		gguf.KV{Key: a + ".embedding_length", Value: uint32(p.hidden)},
-		gguf.KV{Key: a + ".block_count", Value: uint32(p.layers)},
-		gguf.KV{Key: a + ".feed_forward_length", Value: uint32(p.ffn)},
-		gguf.KV{Key: a + ".rope.dimension_count", Value: uint32(p.headDim)},
-		gguf.KV{Key: a + ".attention.head_count", Value: uint32(p.heads)},
-		gguf.KV{Key: a + ".attention.head_count_kv", Value: uint32(p.kvHeads)},
+		u32(a+".embedding_length", p.hidden),
+		u32(a+".block_count", p.layers),
+		u32(a+".feed_forward_length", p.ffn),
+		u32(a+".rope.dimension_count", p.headDim),
+		u32(a+".attention.head_count", p.heads),
+		u32(a+".attention.head_count_kv", p.kvHeads),
 	)
 	if p.headDim*p.heads != p.hidden {
 		kv = append(kv,
-			gguf.KV{Key: a + ".attention.key_length", Value: uint32(p.headDim)},
-			gguf.KV{Key: a + ".attention.value_length", Value: uint32(p.headDim)},
+			u32(a+".attention.key_length", p.headDim),
+			u32(a+".attention.value_length", p.headDim),
 		)
 	}
 	kv = append(kv,
@@ -179,7 +186,7 @@ func (p *modelParams) kv() []gguf.KV {
 	if p.tlLayout != "" {
 		kv = append(kv, tlKV(p.tlLayout, p.tlShapes)...)
 	}
-	return kv
+	return kv, bad
 }
 
 // TLKeyPrefix starts the metadata keys recording TL tiling (see the package

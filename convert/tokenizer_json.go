@@ -172,7 +172,7 @@ const llama3Regex = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}
 // support from their tokenizer.json instead, and refuse the rest.
 func (v *bpeVocab) detectPre(hint string) (string, error) {
 	var regexes []string
-	collectRegexes(v.pre, &regexes)
+	collectRegexes(v.pre, &regexes, 0)
 	for _, r := range regexes {
 		if r == llama3Regex {
 			return "llama-bpe", nil
@@ -189,15 +189,24 @@ func (v *bpeVocab) detectPre(hint string) (string, error) {
 	return "", errors.New("BPE pre-tokenizer not recognised (known: Llama 3 \"llama-bpe\", Falcon3 \"falcon3\", Falcon-E \"falcon_e\"); name it with Options.TokenizerPre (--tokenizer-pre)")
 }
 
+// maxJSONDepth bounds the walks over tokenizer.json's pre-tokenizer and
+// post-processor trees. Real files nest two or three levels; each level
+// decodes its subtree again, so a hostile file nested thousands deep would
+// cost quadratic time.
+const maxJSONDepth = 16
+
 // collectRegexes finds every Split pre-tokenizer's regex in a
 // pre_tokenizer JSON tree.
-func collectRegexes(raw json.RawMessage, out *[]string) {
+func collectRegexes(raw json.RawMessage, out *[]string, depth int) {
+	if depth > maxJSONDepth {
+		return
+	}
 	var node map[string]json.RawMessage
 	if json.Unmarshal(raw, &node) != nil {
 		var list []json.RawMessage
 		if json.Unmarshal(raw, &list) == nil {
 			for _, e := range list {
-				collectRegexes(e, out)
+				collectRegexes(e, out, depth+1)
 			}
 		}
 		return
@@ -212,7 +221,7 @@ func collectRegexes(raw json.RawMessage, out *[]string) {
 	}
 	for _, k := range []string{"pretokenizers", "pre_tokenizers"} {
 		if sub, ok := node[k]; ok {
-			collectRegexes(sub, out)
+			collectRegexes(sub, out, depth+1)
 		}
 	}
 }
@@ -224,8 +233,11 @@ func (v *bpeVocab) addsBOS(bos string) (bool, bool) {
 		return false, false
 	}
 	var found, known bool
-	var walk func(raw json.RawMessage)
-	walk = func(raw json.RawMessage) {
+	var walk func(raw json.RawMessage, depth int)
+	walk = func(raw json.RawMessage, depth int) {
+		if depth > maxJSONDepth {
+			return
+		}
 		var node struct {
 			Type       string            `json:"type"`
 			Processors []json.RawMessage `json:"processors"`
@@ -240,7 +252,7 @@ func (v *bpeVocab) addsBOS(bos string) (bool, bool) {
 			return
 		}
 		for _, p := range node.Processors {
-			walk(p)
+			walk(p, depth+1)
 		}
 		if node.Type == "TemplateProcessing" && len(node.Single) > 0 {
 			known = true
@@ -248,6 +260,6 @@ func (v *bpeVocab) addsBOS(bos string) (bool, bool) {
 			found = first.SpecialToken != nil && first.SpecialToken.ID == bos
 		}
 	}
-	walk(v.post)
+	walk(v.post, 0)
 	return found, known
 }

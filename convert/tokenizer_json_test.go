@@ -2,9 +2,12 @@ package convert
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // tokJSON builds a small tokenizer.json for tests.
@@ -166,5 +169,44 @@ func TestTokenRefAndTokenIDs(t *testing.T) {
 	got, err := ck.chatTemplate("tokenizer_config.json", tc.ChatTemplate)
 	if err != nil || got != "y" {
 		t.Errorf("chat template %q, %v", got, err)
+	}
+}
+
+// TestChatTemplateFiles: without a chat_template in tokenizer_config.json,
+// newer checkpoints ship chat_template.jinja (or the older
+// chat_template.json); convert carries either into the GGUF.
+func TestChatTemplateFiles(t *testing.T) {
+	for _, c := range []struct {
+		name, file, content, want string
+	}{
+		{"jinja file", "chat_template.jinja", "{{ messages[0].content }}\n", "{{ messages[0].content }}\n"},
+		{"json file", "chat_template.json", `{"chat_template": "{{ bos_token }}"}`, "{{ bos_token }}"},
+		{"none", "", "", ""},
+	} {
+		ck := &Checkpoint{Dir: t.TempDir()}
+		if c.file != "" {
+			if err := os.WriteFile(filepath.Join(ck.Dir, c.file), []byte(c.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := ck.chatTemplate("tokenizer_config.json", json.RawMessage("null"))
+		if err != nil || got != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.name, got, err, c.want)
+		}
+	}
+}
+
+// TestDeepPreTokenizerIsCheap: a pre_tokenizer nested thousands of levels
+// deep is not walked level by level (each level decoded its subtree again:
+// quadratic time on a hostile tokenizer.json).
+func TestDeepPreTokenizerIsCheap(t *testing.T) {
+	const depth = 4900 // two JSON levels each; encoding/json refuses 10000
+	pre := strings.Repeat(`{"type":"Sequence","pretokenizers":[`, depth) + `{"type":"Split","pattern":{"Regex":"x"}}` + strings.Repeat(`]}`, depth)
+	v := &bpeVocab{pre: json.RawMessage(pre), post: json.RawMessage(strings.Replace(pre, "pretokenizers", "processors", -1)), byText: map[string]int{}}
+	start := time.Now()
+	v.detectPre("")
+	v.addsBOS("<s>")
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("walking a %d-deep tree took %v", depth, d)
 	}
 }

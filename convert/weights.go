@@ -2,7 +2,9 @@ package convert
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -149,6 +151,9 @@ func (c *Checkpoint) plan() error {
 		// copy; so do we.
 		used["lm_head.weight"] = true
 	}
+	if err := c.checkLayerCount(); err != nil {
+		return err
+	}
 	var ws []Weight
 	for _, s := range layoutWeights(cfg, a, hasHead && !tiedByConfig) {
 		w := s.Weight
@@ -225,6 +230,35 @@ func (c *Checkpoint) checkWeight(w *Weight) error {
 	}
 	if !slices.Equal(t.Shape, want) {
 		return fmt.Errorf("%s: tensor %q has shape %v, expected %v from config.json", c.Dir, w.HFName, t.Shape, want)
+	}
+	return nil
+}
+
+// checkLayerCount compares num_hidden_layers with the layers the tensors
+// hold before anything is planned: the plan has a dozen entries per layer,
+// so a hostile count (millions) would cost gigabytes before the first
+// missing tensor were noticed.
+func (c *Checkpoint) checkLayerCount() error {
+	have := 0
+	for _, t := range c.tensors {
+		rest, ok := strings.CutPrefix(t.Name, "model.layers.")
+		if !ok {
+			continue
+		}
+		i := strings.IndexByte(rest, '.')
+		if i <= 0 {
+			continue
+		}
+		if n, err := strconv.Atoi(rest[:i]); err == nil && n >= 0 && n+1 > have {
+			have = n + 1
+		}
+	}
+	if want := c.Config.NumHiddenLayers; want > have {
+		if have == 0 {
+			return fmt.Errorf("%s: field \"num_hidden_layers\" = %d, but no tensor belongs to a layer (model.layers.N.*)", filepath.Join(c.Dir, "config.json"), want)
+		}
+		return fmt.Errorf("%s: field \"num_hidden_layers\" = %d, but the tensors hold only %d layers (model.layers.0 … model.layers.%d)",
+			filepath.Join(c.Dir, "config.json"), want, have, have-1)
 	}
 	return nil
 }

@@ -26,11 +26,19 @@ type FileInfo struct {
 // from a CDN, cached under their sha256).
 func (f FileInfo) LFS() bool { return f.SHA256 != "" }
 
+// Bounds on what the Hub's JSON answers may make us read and keep. A real
+// tree page (1000 entries) is a few hundred KB, and the largest model
+// repositories list a few tens of thousands of files.
 const (
 	maxPages     = 10000
-	maxPageBytes = 64 << 20
+	maxPageBytes = 16 << 20 // one JSON answer
 	maxEntries   = 1 << 20
+	maxPathBytes = 4096 // as validateRepoPath allows
 )
+
+// maxListingBytes bounds all the pages of one listing together. A variable
+// so that tests need not send 64 MB.
+var maxListingBytes int64 = 64 << 20
 
 // repoInfo is the part of GET /api/models/{repo}/revision/{rev} we use.
 type repoInfo struct {
@@ -111,31 +119,29 @@ func (c *Client) ListFiles(ctx context.Context, repo, revision string) ([]FileIn
 	}
 	next := c.endpoint() + "/api/models/" + repo + "/tree/" + url.PathEscape(revision) + "?recursive=true"
 	var files []FileInfo
+	budget := &listingBudget{left: maxListingBytes}
 	for page := 0; next != ""; page++ {
 		if page >= maxPages {
 			return nil, fmt.Errorf("hub: listing %s: more than %d pages", repo, maxPages)
 		}
-		var entries []treeEntry
-		resp, err := c.getJSON(ctx, next, target{repo: repo, revision: revision}, &entries)
+		resp, err := c.getStream(ctx, next, target{repo: repo, revision: revision}, func(r io.Reader) error {
+			return decodeTree(budget.reader(r), func(e treeEntry) error {
+				if e.Type != "file" {
+					return nil
+				}
+				fi, err := e.fileInfo()
+				if err != nil {
+					return err
+				}
+				if len(files) >= maxEntries {
+					return fmt.Errorf("more than %d files", maxEntries)
+				}
+				files = append(files, fi)
+				return nil
+			})
+		})
 		if err != nil {
 			return nil, err
-		}
-		for _, e := range entries {
-			if e.Type != "file" {
-				continue
-			}
-			fi := FileInfo{Path: e.Path, Size: e.Size, OID: e.OID}
-			if e.LFS != nil {
-				fi.SHA256 = strings.ToLower(e.LFS.OID)
-				fi.Size = e.LFS.Size
-			}
-			if fi.Size < 0 {
-				return nil, fmt.Errorf("hub: listing %s: negative size for %q", repo, e.Path)
-			}
-			files = append(files, fi)
-		}
-		if len(files) > maxEntries {
-			return nil, fmt.Errorf("hub: listing %s: more than %d files", repo, maxEntries)
 		}
 		next, err = nextLink(resp.Header.Get("Link"), resp.Request.URL)
 		if err != nil {
@@ -156,14 +162,26 @@ func nextLink(h string, base *url.URL) (string, error) {
 	}
 	u, err := base.Parse(m[1])
 	if err != nil {
-		return "", fmt.Errorf("hub: bad pagination link: %v", err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which is quoted clipped
+		}
+		return "", fmt.Errorf("hub: bad pagination link %q: %v", clip(m[1]), err)
 	}
 	return u.String(), nil
 }
 
-// getJSON GETs an API URL and decodes its JSON body into v. The response is
-// returned (body closed) for its headers.
+// getJSON GETs an API URL and decodes its JSON body (at most maxPageBytes)
+// into v. The response is returned (body closed) for its headers.
 func (c *Client) getJSON(ctx context.Context, u string, t target, v any) (*http.Response, error) {
+	return c.getStream(ctx, u, t, func(r io.Reader) error {
+		return json.NewDecoder(r).Decode(v)
+	})
+}
+
+// getStream GETs an API URL and hands its body, cut at maxPageBytes, to
+// decode. The response is returned (body closed) for its headers.
+func (c *Client) getStream(ctx context.Context, u string, t target, decode func(io.Reader) error) (*http.Response, error) {
 	hdr := http.Header{"Accept": {"application/json"}}
 	resp, err := c.do(ctx, http.MethodGet, u, hdr, followAll)
 	if err != nil {
@@ -173,9 +191,11 @@ func (c *Client) getJSON(ctx context.Context, u string, t target, v any) (*http.
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.statusError(resp, t, c.Token != "")
 	}
-	dec := json.NewDecoder(io.LimitReader(resp.Body, maxPageBytes))
-	if err := dec.Decode(v); err != nil {
-		return nil, fmt.Errorf("hub: reading %s: %v", safeURL(u), err)
+	body := &capReader{r: resp.Body, left: maxPageBytes, err: fmt.Errorf("the answer is larger than the %d bytes allowed for one page", maxPageBytes)}
+	if err := decode(body); err != nil {
+		// Decoding errors quote the offending JSON value, which a hostile
+		// server can make any length.
+		return nil, fmt.Errorf("hub: reading %s: %s", safeURL(u), clipTo(err.Error(), 1000))
 	}
 	return resp, nil
 }
@@ -185,6 +205,9 @@ func (c *Client) getJSON(ctx context.Context, u string, t target, v any) (*http.
 func (c *Client) netErr(ctx context.Context, err error, t target) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if isPermanent(err) {
+		return err // the server answered; only not in a way we can follow
 	}
 	var ne *networkError
 	if !errors.As(err, &ne) {

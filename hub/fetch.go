@@ -160,7 +160,7 @@ func (c *Client) fetchOnce(ctx context.Context, tr *transfer) error {
 			return ctx.Err()
 		}
 		var he *Error
-		if errors.As(err, &he) || errors.Is(err, ErrDiskFull) || errors.Is(err, ErrChecksum) {
+		if errors.As(err, &he) || errors.Is(err, ErrDiskFull) || errors.Is(err, ErrChecksum) || isPermanent(err) {
 			if errors.Is(err, ErrChecksum) {
 				f.Close()
 				f = nil

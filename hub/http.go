@@ -35,6 +35,20 @@ const (
 // body has its own stall timer (see fetch.go). A variable for tests.
 var headerTimeout = 30 * time.Second
 
+// permanentError is a failure that repeating the request cannot heal (a
+// redirect loop, a malformed or refused redirect): retrying it would only
+// make the user wait.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// isPermanent reports whether err must not be retried.
+func isPermanent(err error) bool {
+	var pe *permanentError
+	return errors.As(err, &pe)
+}
+
 // networkError is a failure to talk to the server at all (after retries),
 // as opposed to an answer from it; Download falls back to the cache on it.
 type networkError struct{ err error }
@@ -66,6 +80,9 @@ func (c *Client) do(ctx context.Context, method, rawURL string, hdr http.Header,
 		resp, err := c.doRedirects(ctx, hc, method, rawURL, hdr, mode)
 		if err == nil && !retryable(resp.StatusCode) {
 			return resp, nil
+		}
+		if err != nil && isPermanent(err) {
+			return nil, err
 		}
 		if ctx.Err() != nil {
 			if resp != nil {
@@ -124,7 +141,7 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 func (c *Client) doRedirects(ctx context.Context, hc *http.Client, method, rawURL string, hdr http.Header, mode redirectMode) (*http.Response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("hub: bad URL %s: %v", safeURL(rawURL), err)
+		return nil, &permanentError{fmt.Errorf("hub: bad URL %s: %v", safeURL(rawURL), err)}
 	}
 	for hop := 0; ; hop++ {
 		req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
@@ -154,12 +171,12 @@ func (c *Client) doRedirects(ctx context.Context, hc *http.Client, method, rawUR
 		locURL, err := url.Parse(loc)
 		if err != nil {
 			resp.Body.Close()
-			return nil, fmt.Errorf("hub: bad redirect from %s: %v", safeURL(u.String()), err)
+			return nil, &permanentError{fmt.Errorf("hub: bad redirect from %s: %v", safeURL(u.String()), err)}
 		}
 		next := u.ResolveReference(locURL)
 		if next.Scheme != "http" && next.Scheme != "https" {
 			resp.Body.Close()
-			return nil, fmt.Errorf("hub: refusing redirect to %s", safeURL(next.String()))
+			return nil, &permanentError{fmt.Errorf("hub: refusing redirect to %s", safeURL(next.String()))}
 		}
 		// A relative Location is a renamed repository on the Hub itself;
 		// an absolute one is where the bytes live (a CDN, maybe another host).
@@ -168,7 +185,7 @@ func (c *Client) doRedirects(ctx context.Context, hc *http.Client, method, rawUR
 		}
 		if hop >= maxRedirects {
 			resp.Body.Close()
-			return nil, fmt.Errorf("hub: too many redirects from %s", safeURL(rawURL))
+			return nil, &permanentError{fmt.Errorf("hub: more than %d redirects from %s", maxRedirects, safeURL(rawURL))}
 		}
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 		resp.Body.Close()
@@ -222,7 +239,8 @@ func (c *Client) scrub(err error) error {
 	return err
 }
 
-// safeURL drops the query (CDN URLs carry signatures) and any user info.
+// safeURL drops the query (CDN URLs carry signatures) and any user info,
+// and clips what is left (a Link or Location header can be any length).
 func safeURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -233,7 +251,7 @@ func safeURL(s string) string {
 		u.RawQuery = "…"
 	}
 	u.Fragment = ""
-	return u.String()
+	return clip(u.String())
 }
 
 // metaHeaders are sent on every metadata and file request: identity

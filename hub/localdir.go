@@ -92,6 +92,9 @@ func writeLocalMeta(lp localPaths, commit, etag string) error {
 // be downloading into, as huggingface_hub does.
 func ensureGitignore(dir string) {
 	p := filepath.Join(dir, ".cache", "huggingface", ".gitignore")
+	// A killed run may have left one being written while another worker's
+	// write succeeded: nothing would ever rewrite it, so sweep here.
+	atomicfile.RemoveStale(p)
 	if _, err := os.Stat(p); err == nil {
 		return
 	}
@@ -109,6 +112,10 @@ func (c *Client) toLocalDir(ctx context.Context, repo, commit string, f FileInfo
 		return "", err
 	}
 	ensureGitignore(dir)
+	// What a killed run was writing for this path goes, even if the file
+	// turns out to be current and is not written again.
+	atomicfile.RemoveStale(lp.file)
+	atomicfile.RemoveStale(lp.metadata)
 	md := readLocalMeta(lp)
 	if md != nil && md.commit == commit && present(lp.file) {
 		prog.skip(f.Size)

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Names that reach the filesystem come from the user (repository,
@@ -25,7 +26,7 @@ var (
 // backslashes) is refused with ErrUnsafePath.
 func ValidateRepoID(repo string) error {
 	bad := func(why string) error {
-		return fmt.Errorf("hub: invalid repository id %q (%s; expected \"org/name\"): %w", repo, why, ErrUnsafePath)
+		return fmt.Errorf("hub: invalid repository id %q (%s; expected \"org/name\"): %w", clip(repo), why, ErrUnsafePath)
 	}
 	if repo == "" {
 		return bad("empty")
@@ -55,7 +56,7 @@ func ValidateRepoID(repo string) error {
 // and refuses what would climb out of refs/.
 func validateRevision(rev string) error {
 	if err := cleanRelPath(rev, 255); err != nil {
-		return fmt.Errorf("hub: invalid revision %q (%v): %w", rev, err, ErrUnsafePath)
+		return fmt.Errorf("hub: invalid revision %q (%v): %w", clip(rev), err, ErrUnsafePath)
 	}
 	return nil
 }
@@ -64,7 +65,7 @@ func validateRevision(rev string) error {
 // slash-separated, no "." or ".." elements, no backslashes or drive letters.
 func validateRepoPath(p string) error {
 	if err := cleanRelPath(p, 4096); err != nil {
-		return fmt.Errorf("hub: refusing file path %q (%v): %w", p, err, ErrUnsafePath)
+		return fmt.Errorf("hub: refusing file path %q (%v): %w", clip(p), err, ErrUnsafePath)
 	}
 	return nil
 }
@@ -74,7 +75,7 @@ func cleanRelPath(p string, maxLen int) error {
 	case p == "":
 		return fmt.Errorf("empty")
 	case len(p) > maxLen:
-		return fmt.Errorf("too long")
+		return fmt.Errorf("%d bytes, more than %d", len(p), maxLen)
 	case strings.HasPrefix(p, "/"):
 		return fmt.Errorf("absolute")
 	case strings.Contains(p, `\`):
@@ -101,14 +102,14 @@ func cleanRelPath(p string, maxLen int) error {
 // validateEtag checks a normalised etag before it names a blob file.
 func validateEtag(etag string) error {
 	if !etagRe.MatchString(etag) {
-		return fmt.Errorf("hub: server sent an etag that cannot name a cache file (%q): %w", etag, ErrUnsafePath)
+		return fmt.Errorf("hub: server sent an etag that cannot name a cache file (%q): %w", clip(etag), ErrUnsafePath)
 	}
 	return nil
 }
 
 func validateCommit(commit string) error {
 	if !commitRe.MatchString(commit) {
-		return fmt.Errorf("hub: server sent an invalid commit id %q", commit)
+		return fmt.Errorf("hub: server sent an invalid commit id %q", clip(commit))
 	}
 	return nil
 }
@@ -119,4 +120,24 @@ func normalizeEtag(v string) string {
 	v = strings.TrimSpace(v)
 	v = strings.TrimPrefix(v, "W/")
 	return strings.Trim(v, `"`)
+}
+
+// maxQuoted is how much of a value from outside an error message quotes:
+// enough to recognise it, never enough to flood a terminal or a log with a
+// hostile server's megabytes.
+const maxQuoted = 200
+
+// clip shortens s for an error message, saying how long it really was.
+func clip(s string) string { return clipTo(s, maxQuoted) }
+
+// clipTo shortens s to about n bytes (at a rune boundary) for a message.
+func clipTo(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes in all)", s[:cut], len(s))
 }

@@ -21,7 +21,7 @@ func testPaths(t testing.TB) []path {
 }
 
 func TestUsePath(t *testing.T) {
-	defer setFlags(currentFlags())
+	defer setFlags(currentFlags())() // a no-op now; restores the flags in force when the test ends
 	names := AvailablePaths()
 	if names[0] != "generic" || names[1] != "portable" {
 		t.Fatalf("AvailablePaths() = %v, want generic and portable first", names)

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +45,12 @@ func TestLoadErrors(t *testing.T) {
 		}, Options{}, "tensor blk.1.attn_norm.weight exists but block_count is 1"},
 		{"TL2 tiling unknown", func(s *tinySpec) { s.proj, s.ffn, s.noTLMeta = gguf.TL2, 768, true }, Options{}, "TL2 tiling for 768×256 unknown"},
 		{"negative context", func(*tinySpec) {}, Options{Context: -1}, "must not be negative"},
+		{"NaN in a norm", func(s *tinySpec) {
+			s.tweak = func(w *tinyWeights) { w.layers[1].ffnNorm[7] = math.NaN() }
+		}, Options{}, "tensor blk.1.ffn_norm.weight: element 7 is NaN"},
+		{"NaN in the F32 embedding, checked", func(s *tinySpec) {
+			s.tweak = func(w *tinyWeights) { w.embed[5] = math.NaN() }
+		}, Options{CheckTensors: true}, "tensor token_embd.weight: element 5 is NaN or infinite"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,6 +31,15 @@ type Options struct {
 	// between processes and is what other systems, and files larger than
 	// memory, get.
 	Map bool
+	// CheckTensors scans every F32, F16 and BF16 matrix (embedding, output
+	// head, float projections) for NaN and infinite values at load, as
+	// llama.cpp's --check-tensors does; it costs a pass over those bytes.
+	// Norm weights and I2_S scales are always checked.
+	CheckTensors bool
+	// Overrides replace (or add) metadata keys before the model is read,
+	// for files that are wrong in some key (llama.cpp's --override-kv; see
+	// gguf.ParseOverride).
+	Overrides []gguf.KV
 }
 
 // DefaultBatchSize is the prompt batch size when Options.BatchSize is 0.
@@ -77,6 +86,10 @@ func Load(path string, opts Options) (*Model, error) {
 }
 
 func load(f *gguf.File, path string, opts Options) (*Model, error) {
+	for _, kv := range opts.Overrides {
+		slog.Debug("metadata override", "file", path, "key", kv.Key, "value", kv.Value)
+		f.Set(kv)
+	}
 	fam, err := lookupFamily(f.Arch(), path)
 	if err != nil {
 		return nil, err
@@ -101,6 +114,7 @@ func load(f *gguf.File, path string, opts Options) (*Model, error) {
 	}
 	m := &Model{cfg: *cfg, opts: opts, path: path, file: f}
 	ld := newLoader(f, path)
+	ld.checkDense = opts.CheckTensors
 	if err := m.bind(ld, fam); err != nil {
 		return nil, err
 	}
@@ -112,6 +126,9 @@ func load(f *gguf.File, path string, opts Options) (*Model, error) {
 	if _, ok := f.Get("tokenizer.ggml.model"); ok {
 		if m.tok, err = tokenizer.FromGGUF(f); err != nil {
 			return nil, fmt.Errorf("%s: tokenizer: %w", path, err)
+		}
+		for _, note := range m.tok.Inferred() {
+			slog.Debug("tokenizer: "+note, "file", path)
 		}
 	}
 	m.pool = kernels.NewPool(opts.Threads)

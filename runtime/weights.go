@@ -36,6 +36,8 @@ type loader struct {
 	path  string
 	used  map[string]bool
 	codes []int8 // scratch for TL repacking
+	// checkDense scans float matrices for NaN and Inf (Options.CheckTensors).
+	checkDense bool
 }
 
 func newLoader(f *gguf.File, path string) *loader {
@@ -104,6 +106,11 @@ func (ld *loader) vector(name string, n int) ([]float32, error) {
 	if err != nil {
 		return nil, ld.errorf(name, "%v", err)
 	}
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, ld.errorf(name, "element %d is %v", i, x)
+		}
+	}
 	return v, nil
 }
 
@@ -134,6 +141,11 @@ func (ld *loader) denseView(t *gguf.TensorInfo, m, k int) (*kernels.Dense, error
 	d := &kernels.Dense{Type: dt, M: m, K: k, Data: t.Data}
 	if err := d.Validate(); err != nil {
 		return nil, ld.errorf(t.Name, "%v", err)
+	}
+	if ld.checkDense {
+		if i, bad := firstNonFinite(t.Type, t.Data); bad {
+			return nil, ld.errorf(t.Name, "element %d is NaN or infinite", i)
+		}
 	}
 	return d, nil
 }

@@ -75,7 +75,7 @@ Progress goes to stderr, the table (or --json) to stdout.`,
 			stderr := cmd.ErrOrStderr()
 			var rows []benchRow
 			for _, t := range threads {
-				m, err := runtime.Load(model, runtime.Options{Threads: t, BatchSize: max(nPrompt, 1), Map: mapWeights})
+				m, err := runtime.Load(model, runtime.Options{Threads: t, BatchSize: max(nPrompt, 1), Map: mapWeights, CheckTensors: checkTensors})
 				if err != nil {
 					return err
 				}

@@ -58,9 +58,12 @@ func chatLoop(cmd *cobra.Command, g *genFlags, system string) error {
 	}
 	defer m.Close()
 	tok := m.Tokenizer()
-	tmpl := chat.Detect(tok.ChatTemplate(), m.Config().Arch)
+	tmpl, err := chat.ForTokenizer(tok, m.Config().Arch, g.model, g.chatTemplate)
+	if err != nil {
+		return err
+	}
 	stderr := cmd.ErrOrStderr()
-	fmt.Fprintf(stderr, "chat format %q; Ctrl-C stops a reply, Ctrl-D or /exit quits, /clear starts over\n", tmpl.Name())
+	fmt.Fprintf(stderr, "chat template %s; Ctrl-C stops a reply, Ctrl-D or /exit quits, /clear starts over\n", tmpl.Name())
 	seq, err := m.NewSession(1).NewSequence()
 	if err != nil {
 		return err
@@ -150,7 +153,11 @@ func (c *conversation) prompt(user string) ([]int32, error) {
 	dropped := 0
 	for {
 		all := append(append([]chat.Message(nil), c.system...), msgs...)
-		tokens := c.tok.Encode(c.tmpl.Apply(all, true), true, true)
+		text, err := c.tmpl.Apply(all, true)
+		if err != nil {
+			return nil, err
+		}
+		tokens := chat.Tokens(c.tok, text)
 		if len(tokens) <= limit {
 			if dropped > 0 {
 				fmt.Fprintf(c.log, "[context full: dropped the %d oldest messages]\n", dropped)

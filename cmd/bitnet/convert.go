@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -55,15 +56,17 @@ when complete.`,
 			}
 			bar := newProgressBar(cmd.ErrOrStderr(), "converting", quiet)
 			start := time.Now()
-			err = convert.Convert(cmd.Context(), src, outPath, convert.Options{
-				Type:         typ,
-				EmbedType:    etyp,
-				ArchName:     archName,
-				Name:         name,
-				TokenizerPre: pre,
-				Workers:      workers,
-				MemoryBudget: budgetMiB << 20,
-				Progress:     bar.update,
+			err = interruptible(cmd, func(ctx context.Context) error {
+				return convert.Convert(ctx, src, outPath, convert.Options{
+					Type:         typ,
+					EmbedType:    etyp,
+					ArchName:     archName,
+					Name:         name,
+					TokenizerPre: pre,
+					Workers:      workers,
+					MemoryBudget: budgetMiB << 20,
+					Progress:     bar.update,
+				})
 			})
 			bar.finish()
 			if err != nil {

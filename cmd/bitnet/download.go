@@ -43,7 +43,11 @@ to use only what is already cached.
 			if cacheDir != "" {
 				c.CacheDir = cacheDir
 			}
-			dir, err := c.Download(cmd.Context(), args[0], opts)
+			var dir string
+			err := interruptible(cmd, func(ctx context.Context) (err error) {
+				dir, err = c.Download(ctx, args[0], opts)
+				return err
+			})
 			if err != nil {
 				return err
 			}
@@ -77,9 +81,18 @@ func newHubClient(cmd *cobra.Command) *hub.Client {
 // the I2_S one among several. A checkpoint repository is downloaded and
 // converted to typeName ("i2_s", "tl2", ...) once; the conversion is kept
 // in the cache beside the snapshot and reused by later runs.
-func resolveHFModel(cmd *cobra.Command, repo, revision, pattern, typeName string) (string, error) {
+func resolveHFModel(cmd *cobra.Command, repo, revision, pattern, typeName string) (path string, err error) {
+	err = interruptible(cmd, func(ctx context.Context) error {
+		path, err = fetchHFModel(ctx, cmd, repo, revision, pattern, typeName)
+		return err
+	})
+	return path, err
+}
+
+// fetchHFModel is resolveHFModel under a context that stop signals cancel.
+func fetchHFModel(ctx context.Context, cmd *cobra.Command, repo, revision, pattern, typeName string) (string, error) {
 	c := newHubClient(cmd)
-	m, err := c.FetchModel(cmd.Context(), repo, hub.ModelOptions{Revision: revision, Pattern: pattern})
+	m, err := c.FetchModel(ctx, repo, hub.ModelOptions{Revision: revision, Pattern: pattern})
 	if err != nil {
 		return "", err
 	}
@@ -91,7 +104,7 @@ func resolveHFModel(cmd *cobra.Command, repo, revision, pattern, typeName string
 		return "", err
 	}
 	name := "ggml-model-" + strings.ToLower(typ.String()) + ".gguf"
-	return m.Converted(cmd.Context(), name, func(ctx context.Context, tmp string) error {
+	return m.Converted(ctx, name, func(ctx context.Context, tmp string) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), "converting %s@%.12s to %s (once; kept in the cache)\n", repo, m.Commit, typ)
 		return convert.Convert(ctx, m.Dir, tmp, convert.Options{Type: typ, Name: path.Base(repo)})
 	})

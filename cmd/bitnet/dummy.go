@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -18,7 +19,7 @@ func newDummyCmd() *cobra.Command {
 		seed                                      uint64
 		packed, quiet                             bool
 		shardMiB, budgetMiB                       int64
-		workers                                   int
+		workers, vocab                            int
 	)
 	cmd := &cobra.Command{
 		Use:   "dummy --size SIZE",
@@ -57,6 +58,21 @@ falcon3-*).`,
 				Packed: packed, MaxShardBytes: shardMiB << 20,
 				Workers: workers, MemoryBudget: budgetMiB << 20,
 			}
+			if vocab != 0 {
+				// A vocabulary cut to the built-in tokenizer's 512 tokens makes
+				// every sampled token text or end-of-generation, so a server's
+				// replies are visible instead of mostly padding rows that
+				// decode to nothing (test/openai, the load test).
+				if vocab < 0 {
+					return fmt.Errorf("--vocab must be positive, got %d", vocab)
+				}
+				l, err := convert.LookupLayout(size)
+				if err != nil {
+					return err
+				}
+				l.Vocab = vocab
+				opts.Size, opts.Layout = "", &l
+			}
 			stderr := cmd.ErrOrStderr()
 			start := time.Now()
 			if hfDir != "" {
@@ -65,7 +81,7 @@ falcon3-*).`,
 				}
 				bar := newProgressBar(stderr, "writing", quiet)
 				opts.Progress = bar.update
-				err := convert.WriteDummyHF(cmd.Context(), hfDir, opts)
+				err := interruptible(cmd, func(ctx context.Context) error { return convert.WriteDummyHF(ctx, hfDir, opts) })
 				bar.finish()
 				if err != nil {
 					return err
@@ -80,7 +96,7 @@ falcon3-*).`,
 			}
 			bar := newProgressBar(stderr, "writing", quiet)
 			opts.Progress = bar.update
-			err = convert.WriteDummyGGUF(cmd.Context(), outPath, opts)
+			err = interruptible(cmd, func(ctx context.Context) error { return convert.WriteDummyGGUF(ctx, outPath, opts) })
 			bar.finish()
 			if err != nil {
 				return err
@@ -101,6 +117,7 @@ falcon3-*).`,
 	f.BoolVar(&packed, "packed", false, "with --hf: packed uint8 + weight_scale projections instead of bf16 masters")
 	f.Int64Var(&shardMiB, "shard-size", 0, "with --hf: split the weights into shards of at most this many MiB")
 	f.IntVar(&workers, "workers", 0, "tensors generated in parallel (default: number of CPUs)")
+	f.IntVar(&vocab, "vocab", 0, "vocabulary rows instead of the layout's (the built-in tokenizer has 512; more are padding)")
 	f.Int64Var(&budgetMiB, "memory-budget", convert.DefaultMemoryBudget>>20, "MiB of tensors in flight")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return cmd

@@ -32,7 +32,7 @@ perplexity ± its standard error on stdout.`,
 			if err != nil {
 				return err
 			}
-			m, err := runtime.Load(model, runtime.Options{Threads: threads, Context: chunk, Map: mapWeights})
+			m, err := runtime.Load(model, runtime.Options{Threads: threads, Context: chunk, Map: mapWeights, CheckTensors: checkTensors})
 			if err != nil {
 				return err
 			}

@@ -99,7 +99,7 @@ func quickstart(ctx context.Context, w io.Writer, dir string, threads int) error
 	fmt.Fprintln(w, "      lossless: every prompt within the thresholds of 'bitnet verify --help'")
 
 	fmt.Fprintf(w, "[4/4] generating 32 tokens:\n")
-	m, err := runtime.Load(model, runtime.Options{Threads: threads, Map: mapWeights})
+	m, err := runtime.Load(model, runtime.Options{Threads: threads, Map: mapWeights, CheckTensors: checkTensors})
 	if err != nil {
 		return err
 	}

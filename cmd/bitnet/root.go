@@ -34,6 +34,10 @@ func buildVersion() string {
 // loads a model.
 var mapWeights bool
 
+// checkTensors is the --check-tensors flag: runtime.Options.CheckTensors
+// for every command that loads a model.
+var checkTensors bool
+
 func newRootCmd() *cobra.Command {
 	var (
 		verbose    bool
@@ -73,6 +77,7 @@ BitNet b1.58, reading and writing GGUF files compatible with bitnet.cpp.`,
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to `FILE` (go tool pprof)")
 	root.PersistentFlags().StringVar(&kernelPath, "kernel-path", "", "run the kernels of one `PATH`: generic (the pure-Go references), portable (the pure-Go fast path), or an assembly tier of this CPU (avx2, avx512vnni; neon, dotprod, i8mm); default the fastest, here "+kernels.DefaultPath()+" (of "+strings.Join(kernels.AvailablePaths(), ", ")+")")
 	root.PersistentFlags().BoolVar(&mapWeights, "mmap", false, "map the model file instead of reading it into memory (loads at once; decodes slower; the default on non-Linux systems and for files larger than free memory)")
+	root.PersistentFlags().BoolVar(&checkTensors, "check-tensors", false, "scan the model's F32/F16/BF16 matrices for NaN and Inf at load (norms and I2_S scales are always checked)")
 	for _, sub := range subcommands {
 		root.AddCommand(sub())
 	}

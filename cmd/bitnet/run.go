@@ -10,10 +10,13 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
+	"github.com/bitnet-go/bitnet/gguf"
 	"github.com/bitnet-go/bitnet/internal/atomicfile"
 	"github.com/bitnet-go/bitnet/runtime"
+	"github.com/bitnet-go/bitnet/runtime/chat"
 	"github.com/spf13/cobra"
 )
 
@@ -43,7 +46,17 @@ type genFlags struct {
 	batch    int
 	nPredict int
 	sampler  runtime.SamplerConfig
+	// chatTemplate is --chat-template: a built-in format or a template
+	// file replacing the model's tokenizer.chat_template.
+	chatTemplate string
+	// overrides is --override-kv, parsed by resolve.
+	overrideKV []string
+	overrides  []gguf.KV
 }
+
+// chatTemplateUsage documents --chat-template for run, chat and serve.
+var chatTemplateUsage = "chat template instead of the model's: a built-in format (" + strings.Join(chat.Names(), ", ") +
+	") or a file (Jinja, or a tokenizer_config.json)"
 
 func (g *genFlags) register(cmd *cobra.Command, seedShort string) {
 	f := cmd.Flags()
@@ -62,12 +75,35 @@ func (g *genFlags) register(cmd *cobra.Command, seedShort string) {
 	f.Float32Var(&g.sampler.RepeatPenalty, "repeat-penalty", d.RepeatPenalty, "penalty on recently seen tokens (1: off)")
 	f.IntVar(&g.sampler.RepeatLastN, "repeat-last-n", d.RepeatLastN, "tokens the repeat penalty looks back on (-1: all)")
 	f.Int64VarP(&g.sampler.Seed, "seed", seedShort, d.Seed, "random seed (-1: random)")
+	f.StringVar(&g.chatTemplate, "chat-template", "", chatTemplateUsage)
+	f.StringArrayVar(&g.overrideKV, "override-kv", nil, overrideKVUsage)
 	cmd.MarkFlagsOneRequired("model", "hf")
 	cmd.MarkFlagsMutuallyExclusive("model", "hf")
 }
 
-// resolve turns --hf into a local GGUF path in g.model.
+// overrideKVUsage documents --override-kv wherever a model is loaded.
+const overrideKVUsage = "KEY=TYPE:VALUE (TYPE int, float, bool or str): replace or add a metadata key of the model, as llama.cpp (repeatable)"
+
+// parseOverrides parses --override-kv arguments.
+func parseOverrides(args []string) ([]gguf.KV, error) {
+	var kvs []gguf.KV
+	for _, a := range args {
+		kv, err := gguf.ParseOverride(a)
+		if err != nil {
+			return nil, fmt.Errorf("--override-kv: %w", err)
+		}
+		kvs = append(kvs, kv)
+	}
+	return kvs, nil
+}
+
+// resolve parses --override-kv and turns --hf into a local GGUF path in
+// g.model.
 func (g *genFlags) resolve(cmd *cobra.Command) error {
+	var err error
+	if g.overrides, err = parseOverrides(g.overrideKV); err != nil {
+		return err
+	}
 	if g.hfRepo == "" {
 		return nil
 	}
@@ -83,7 +119,7 @@ func (g *genFlags) resolve(cmd *cobra.Command) error {
 // progress goes to log.
 func (g *genFlags) load(log io.Writer) (*runtime.Model, error) {
 	start := time.Now()
-	m, err := runtime.Load(g.model, runtime.Options{Threads: g.threads, Context: g.ctx, BatchSize: g.batch, Map: mapWeights})
+	m, err := runtime.Load(g.model, runtime.Options{Threads: g.threads, Context: g.ctx, BatchSize: g.batch, Map: mapWeights, CheckTensors: checkTensors, Overrides: g.overrides})
 	if err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ func TestChatDummy(t *testing.T) {
 	if strings.Count(out, "\n") != 2 {
 		t.Errorf("want two replies, stdout %q", out)
 	}
-	if !strings.Contains(errOut, "chat format") {
+	if !strings.Contains(errOut, "chat template") {
 		t.Errorf("stderr %q", errOut)
 	}
 	// A conversation longer than the context drops old turns with a message.

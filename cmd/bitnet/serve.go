@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,8 +26,11 @@ func init() { subcommands = append(subcommands, newServeCmd) }
 func newServeCmd() *cobra.Command {
 	var (
 		modelPath, hfRepo, hfFile, revision, typeName string
-		host, apiKey, alias                           string
+		host, apiKey, alias, chatTemplate             string
+		overrideKV                                    []string
 		port, ctxLen, threads, parallel               int
+		corsOrigins                                   []string
+		strictModel                                   bool
 		cfg                                           server.Config
 		shutdownTimeout                               time.Duration
 	)
@@ -35,10 +39,18 @@ func newServeCmd() *cobra.Command {
 		Short: "Serve a model over an OpenAI-compatible HTTP API",
 		Long: `serve loads a model and answers OpenAI-style requests with continuous batching:
 
-  POST /v1/chat/completions   chat, with the model's chat format (stream or not)
+  POST /v1/chat/completions   chat, with the model's chat template (stream or not)
   POST /v1/completions        raw text completion (stream or not)
   GET  /v1/models             the served model
+  POST /tokenize, /detokenize, /apply-template   as llama-server
   GET  /health                {"status":"ok", ...}; 503 while shutting down
+  GET  /metrics               Prometheus metrics (requests, tokens, queue, slots, latency)
+  GET  /props                 server properties in llama-server's shape
+  GET  /                      a chat page (embedded; asks for the API key if one is set)
+
+Requests may name any model (clients default to names such as gpt-4o-mini);
+--strict-model answers 404 to names other than --alias. --cors-origin lets web
+pages on other origins call the API (repeat it, or give "*" for any).
 
 Up to --parallel requests decode together: every step is one batched forward
 pass in which each running request adds its next token and new requests add a
@@ -65,6 +77,13 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 			if parallel < 1 {
 				return fmt.Errorf("--parallel must be at least 1, got %d", parallel)
 			}
+			for _, o := range corsOrigins {
+				// Browsers send Origin as scheme://host[:port]; anything else
+				// would never match, silently.
+				if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" || u.RawQuery != "") {
+					return fmt.Errorf("--cors-origin %q: give an origin such as https://app.example:8443 (no path), or *", o)
+				}
+			}
 			if port < 0 || port > 65535 {
 				return fmt.Errorf("--port %d is not a TCP port", port)
 			}
@@ -84,13 +103,18 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 			if apiKey == "" {
 				apiKey = os.Getenv("BITNET_API_KEY")
 			}
+			overrides, err := parseOverrides(overrideKV)
+			if err != nil {
+				return err
+			}
 			return serve(cmd, serveOptions{
 				model: modelPath, addr: net.JoinHostPort(host, strconv.Itoa(port)),
-				load:     runtime.Options{Threads: threads, Context: ctxLen, BatchSize: cfg.BatchTokens, Map: mapWeights},
-				parallel: parallel, shutdownTimeout: shutdownTimeout,
+				load:     runtime.Options{Threads: threads, Context: ctxLen, BatchSize: cfg.BatchTokens, Map: mapWeights, CheckTensors: checkTensors, Overrides: overrides},
+				parallel: parallel, shutdownTimeout: shutdownTimeout, chatTemplate: chatTemplate,
 				cfg: func() server.Config {
 					c := cfg
 					c.ModelID, c.APIKey = alias, apiKey
+					c.StrictModel, c.CORSOrigins, c.BuildInfo = strictModel, corsOrigins, "bitnet "+buildVersion()
 					return c
 				}(),
 			})
@@ -109,6 +133,10 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 	f.IntVar(&parallel, "parallel", 4, "requests decoded together (KV cache slots)")
 	f.StringVar(&apiKey, "api-key", "", "require 'Authorization: Bearer KEY' (default $BITNET_API_KEY)")
 	f.StringVar(&alias, "alias", "", "model name in the API (default: the file name without .gguf)")
+	f.StringVar(&chatTemplate, "chat-template", "", chatTemplateUsage)
+	f.StringArrayVar(&overrideKV, "override-kv", nil, overrideKVUsage)
+	f.BoolVar(&strictModel, "strict-model", false, "answer 404 to requests naming a model other than --alias")
+	f.StringSliceVar(&corsOrigins, "cors-origin", nil, `origin allowed to call the API from a browser ("*" for any; repeatable)`)
 	f.IntVar(&cfg.QueueLength, "queue", 64, "requests that may wait for a slot; more get 429")
 	f.IntVar(&cfg.BatchTokens, "batch", 512, "most tokens in one forward pass")
 	f.IntVar(&cfg.PrefillChunk, "prefill-chunk", 64, "most prompt tokens per step while other requests decode")
@@ -121,6 +149,7 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 
 type serveOptions struct {
 	model, addr     string
+	chatTemplate    string
 	load            runtime.Options
 	parallel        int
 	cfg             server.Config
@@ -135,7 +164,7 @@ func serve(cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	defer m.Close()
-	eng, err := server.NewRuntimeEngine(m, o.parallel)
+	eng, err := server.NewRuntimeEngineTemplate(m, o.parallel, o.chatTemplate)
 	if err != nil {
 		return err
 	}
@@ -149,7 +178,7 @@ func serve(cmd *cobra.Command, o serveOptions) error {
 		srv.Close()
 		return err
 	}
-	fmt.Fprintf(stderr, "loaded %s in %s: %s, %d threads, chat format %s\n",
+	fmt.Fprintf(stderr, "loaded %s in %s: %s, %d threads, chat template %s\n",
 		o.model, time.Since(start).Round(time.Millisecond), m.Config().Arch, m.Threads(), eng.ChatFormat())
 	if o.cfg.APIKey == "" && !isLoopback(ln.Addr()) {
 		fmt.Fprintf(stderr, "warning: listening on %s without --api-key: anyone who can reach it can use the model\n", ln.Addr())

@@ -1,11 +1,18 @@
 // Package atomicfile writes files so that a reader never sees a partial
 // result under the final name: data goes to a temporary file in the same
 // directory, which is fsynced and renamed over the destination on Commit.
+//
+// A writer killed before Commit (SIGKILL, power loss) leaves its temporary
+// file behind. Each temporary file is locked by its writer for as long as it
+// is open, so the next Create of the same destination can tell an orphan
+// (lock free: its writer is gone) from a concurrent writer's file (locked),
+// and removes the orphans.
 package atomicfile
 
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -18,18 +25,72 @@ type File struct {
 	done bool
 }
 
+// tempPattern is the os.CreateTemp pattern of base's temporary files; the
+// leading dot keeps them out of plain directory listings.
+func tempPattern(base string) string { return "." + base + ".tmp-*" }
+
 // Create starts an atomic write of path. The temporary file lives in the
 // destination's directory so the final rename never crosses filesystems.
+// Orphaned temporary files of the same destination are removed first.
+// Errors name path, never the temporary file, which the caller did not
+// choose.
 func Create(path string) (*File, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return nil, err
+	RemoveStale(path)
+	for range 3 {
+		tmp, err := os.CreateTemp(dir, tempPattern(base))
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				return nil, &fs.PathError{Op: "create", Path: path, Err: pe.Err}
+			}
+			return nil, fmt.Errorf("create %s: %w", path, err)
+		}
+		if err := lockFile(tmp); err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return nil, fmt.Errorf("create %s: locking the temporary file: %w", path, err)
+		}
+		// Another process's RemoveStale may have taken our file for an
+		// orphan between its creation and our lock; start again if so.
+		if same(tmp) {
+			return &File{File: tmp, path: path}, nil
+		}
+		tmp.Close()
 	}
-	return &File{File: tmp, path: path}, nil
+	return nil, fmt.Errorf("create %s: the temporary file keeps disappearing", path)
+}
+
+// same reports whether f is still the file at its name.
+func same(f *os.File) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(f.Name())
+	return err == nil && os.SameFile(a, b)
+}
+
+// RemoveStale removes the temporary files that writers of path which died
+// before Commit or Abort left behind, and returns how many it removed. A
+// temporary file still locked by a running writer is kept. On platforms
+// without file locks it removes nothing.
+func RemoveStale(path string) int {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, tempPattern(base)))
+	n := 0
+	for _, m := range matches {
+		if removeIfOrphan(m) {
+			n++
+		}
+	}
+	return n
 }
 
 // Commit flushes the data to stable storage and renames the temporary file
@@ -44,11 +105,7 @@ func (f *File) Commit() error {
 		os.Remove(f.File.Name())
 		return fmt.Errorf("sync %s: %w", f.path, err)
 	}
-	if err := f.File.Close(); err != nil {
-		os.Remove(f.File.Name())
-		return fmt.Errorf("close %s: %w", f.path, err)
-	}
-	if err := os.Rename(f.File.Name(), f.path); err != nil {
+	if err := finish(f.File, f.path); err != nil {
 		os.Remove(f.File.Name())
 		return err
 	}
@@ -62,8 +119,9 @@ func (f *File) Abort() {
 		return
 	}
 	f.done = true
-	f.File.Close()
+	// Remove while still holding the lock, so that no sweeper sees it free.
 	os.Remove(f.File.Name())
+	f.File.Close()
 }
 
 // WriteFile is os.WriteFile made atomic.

@@ -1,125 +1,66 @@
 package chat
 
-import (
-	"strings"
-	"unicode"
-	"unicode/utf8"
-)
+import "fmt"
 
-// bitnet is BitNet b1.58 2B-4T's format:
-//
-//	System: {sys}User: {msg}<|eot_id|>Assistant: {reply}<|eot_id|>User: ...
-//
-// bitnet.cpp's llama_chat_apply_template ("BITNET" in the template) writes
-// the same text except that it closes assistant turns with nothing; the
-// model itself ends its replies with <|eot_id|>, so a conversation replayed
-// from history carries it here, matching the token stream of a live chat
-// and the model's Hugging Face template.
-var bitnet = Template{
-	name:  "bitnet",
-	stops: []string{"<|eot_id|>"},
-	render: func(b *strings.Builder, msgs []Message, addAssistant bool) {
-		for _, m := range msgs {
-			switch m.Role {
-			case "system":
-				b.WriteString("System: ")
-				b.WriteString(m.Content)
-			case "user":
-				b.WriteString("User: ")
-				b.WriteString(m.Content)
-				b.WriteString("<|eot_id|>")
-			case "assistant":
-				b.WriteString("Assistant: ")
-				b.WriteString(m.Content)
-				b.WriteString("<|eot_id|>")
-			default:
-				b.WriteString(capitalize(m.Role))
-				b.WriteString(": ")
-				b.WriteString(m.Content)
-				b.WriteString("<|eot_id|>")
-			}
+// builtins are the named formats, each a Jinja source rendered by the same
+// engine as a model's own template, so that a GGUF carrying one of these
+// sources (bitnet dummy writes them) renders exactly as the name does.
+var builtins = []struct {
+	name, source string
+	stops        []string // when the source does not spell the turn end out
+}{
+	// BitNet b1.58 2B-4T's own template, from microsoft/bitnet-b1.58-2B-4T's
+	// tokenizer_config.json (FORMATS.md §7): every turn "Role: content"
+	// with the content trimmed and closed by <|eot_id|>. BOS comes from
+	// the tokenizer. (bitnet.cpp's C++ rendering leaves the system turn
+	// unclosed and untrimmed; that is its quirk, not the model's format.)
+	{"bitnet", "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = message['role'] | capitalize + ': '+ message['content'] | trim + '<|eot_id|>' %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ 'Assistant: ' }}{% endif %}", nil},
+	// Llama 3 Instruct's header format, content trimmed; BOS from the
+	// tokenizer.
+	{"llama3", "{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}", nil},
+	// Falcon 3: <|role|>\n{content}\n per turn (bitnet.cpp's rendering; the
+	// model ends its replies with its EOS token).
+	{"falcon3", "{% for message in messages %}{{ '<|' + message['role'] + '|>\\n' + message['content'] + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}", []string{"<|user|>"}},
+	// bitnet.cpp's "falcon_e": {role}{content}\n per turn.
+	{"falcon_e", "{% for message in messages %}{{ message['role'] + message['content'] + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ 'assistant\\n' }}{% endif %}", nil},
+	// Phi 3: <|role|>\n{content}<|end|>\n per turn.
+	{"phi3", "{% for message in messages %}{{ '<|' + message['role'] + '|>\\n' + message['content'] + '<|end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}", nil},
+	// Zephyr: <|role|>\n{content}<|endoftext|>\n per turn.
+	{"zephyr", "{% for message in messages %}{{ '<|' + message['role'] + '|>\\n' + message['content'] + '<|endoftext|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}", nil},
+	// ChatML, libllama's fallback: <|im_start|>{role}\n{content}<|im_end|>\n.
+	{"chatml", "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}", nil},
+}
+
+// compiledBuiltins holds the built-in formats compiled once; they are
+// constants, so a failure is a bug caught by any test.
+var compiledBuiltins = func() map[string]*compiled {
+	m := make(map[string]*compiled, len(builtins))
+	for _, b := range builtins {
+		t, err := compile(b.name, b.source)
+		if err != nil {
+			panic(fmt.Sprintf("built-in chat format %s: %v", b.name, err))
 		}
-		if addAssistant {
-			b.WriteString("Assistant: ")
-		}
-	},
-}
-
-// llama3 is Llama 3's header format; contents are trimmed as libllama does.
-var llama3 = Template{
-	name:  "llama3",
-	stops: []string{"<|eot_id|>"},
-	render: func(b *strings.Builder, msgs []Message, addAssistant bool) {
-		for _, m := range msgs {
-			b.WriteString("<|start_header_id|>")
-			b.WriteString(m.Role)
-			b.WriteString("<|end_header_id|>\n\n")
-			b.WriteString(strings.TrimSpace(m.Content))
-			b.WriteString("<|eot_id|>")
-		}
-		if addAssistant {
-			b.WriteString("<|start_header_id|>assistant<|end_header_id|>\n\n")
-		}
-	},
-}
-
-// falcon3 is Falcon 3's format: <|role|>\n{content}\n per turn. The model
-// ends its replies with its EOS token.
-var falcon3 = Template{
-	name:   "falcon3",
-	stops:  []string{"<|user|>"},
-	render: turns("<|", "|>\n", "\n", "<|assistant|>\n"),
-}
-
-// falconE is bitnet.cpp's "falcon_e" format ({role}{content}\n per turn).
-// libllama never detects it from a template text, so it is chosen by name.
-var falconE = Template{
-	name:   "falcon_e",
-	render: turns("", "", "\n", "assistant\n"),
-}
-
-// phi3 is Phi 3's format: <|role|>\n{content}<|end|>\n per turn.
-var phi3 = Template{
-	name:   "phi3",
-	stops:  []string{"<|end|>"},
-	render: turns("<|", "|>\n", "<|end|>\n", "<|assistant|>\n"),
-}
-
-// zephyr is Zephyr's format: <|role|>\n{content}<|endoftext|>\n per turn.
-var zephyr = Template{
-	name:   "zephyr",
-	stops:  []string{"<|endoftext|>"},
-	render: turns("<|", "|>\n", "<|endoftext|>\n", "<|assistant|>\n"),
-}
-
-// chatML is the fallback: <|im_start|>{role}\n{content}<|im_end|>\n.
-var chatML = Template{
-	name:   "chatml",
-	stops:  []string{"<|im_end|>"},
-	render: turns("<|im_start|>", "\n", "<|im_end|>\n", "<|im_start|>assistant\n"),
-}
-
-// turns renders each message as open+role+mid+content+end and, when a
-// reply is asked for, then assistant: the shape most chat formats share.
-func turns(open, mid, end, assistant string) func(*strings.Builder, []Message, bool) {
-	return func(b *strings.Builder, msgs []Message, addAssistant bool) {
-		for _, m := range msgs {
-			b.WriteString(open)
-			b.WriteString(m.Role)
-			b.WriteString(mid)
-			b.WriteString(m.Content)
-			b.WriteString(end)
-		}
-		if addAssistant {
-			b.WriteString(assistant)
-		}
+		m[b.name] = &compiled{name: b.name, builtin: true, source: b.source, tmpl: t, stops: b.stops}
 	}
+	return m
+}()
+
+func chatML() *compiled { return compiledBuiltins["chatml"] }
+
+// Named returns the built-in format called name.
+func Named(name string) (Template, bool) {
+	c, ok := compiledBuiltins[name]
+	if !ok {
+		return Template{}, false
+	}
+	return Template{c}, true
 }
 
-func capitalize(s string) string {
-	r, n := utf8.DecodeRuneInString(s)
-	if n == 0 {
-		return s
+// Names lists the built-in formats.
+func Names() []string {
+	names := make([]string, len(builtins))
+	for i, b := range builtins {
+		names[i] = b.name
 	}
-	return string(unicode.ToUpper(r)) + s[n:]
+	return names
 }

@@ -33,6 +33,10 @@ func TestChatCompletion(t *testing.T) {
 		{"stop after the end", `,"stop":["zz"]`, alphabet, "stop", 27},
 		{"null fields", `,"stop":null,"seed":null,"n":1,"top_p":1`, alphabet, "stop", 27},
 		{"content parts", ``, alphabet, "stop", 27},
+		// Structured output and tools that ask for free text (structured_test.go
+		// has the rest).
+		{"free-text structured fields", `,"response_format":{"type":"text"},"tools":[],"tool_choice":"none"`, alphabet, "stop", 27},
+		{"user", `,"user":"u-1"`, alphabet, "stop", 27},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,10 @@
 // built on net/http alone.
 //
 // It serves POST /v1/chat/completions and POST /v1/completions (streamed as
-// server-sent events or as one JSON body), GET /v1/models and GET /health.
+// server-sent events or as one JSON body), GET /v1/models, GET /health,
+// GET /metrics (Prometheus), GET /props (llama-server's shape) and a chat
+// page at GET /, embedded in the binary. A request field the server does
+// not know is refused with a 400 naming it, never silently ignored.
 // Errors use OpenAI's JSON shape, {"error": {"message", "type", "param",
 // "code"}}, so that OpenAI client libraries report them as API errors.
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // errRequestTimeout is the cause of a request's context when it runs past
@@ -48,87 +49,152 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, g genRequest, 
 		ctx, c2 = context.WithTimeoutCause(ctx, s.cfg.RequestTimeout, errRequestTimeout)
 		defer c2()
 	}
-	j := &job{ctx: ctx, prompt: g.prompt, maxTokens: maxTokens, params: g.params, stops: g.stops, out: newOutbox()}
-	if err := s.sched.submit(j); err != nil {
+	// One job per choice, all signalling one channel. Each choice draws
+	// with its own seed (seed, seed+1, …), so the choices differ and a seed
+	// still reproduces all of them. A constrained reply gives each choice
+	// a grammar state of its own.
+	notify := make(chan struct{}, 1)
+	jobs := make([]*job, g.n)
+	now := time.Now()
+	for i := range jobs {
+		p := g.params
+		p.Seed += uint64(i)
+		jobs[i] = &job{ctx: ctx, prompt: g.prompt, maxTokens: maxTokens, params: p, stops: g.stops,
+			out: newOutbox(notify), logits: g.logits, logprobs: g.logprobs, submitted: now, gram: g.gram.constraint()}
+		if i > 0 {
+			jobs[i].share = jobs[0]
+		}
+	}
+	if err := s.sched.submit(jobs...); err != nil {
 		writeError(w, s.jobError(err))
 		return
 	}
-	if g.stream {
-		s.stream(w, r, ctx, j, g, f)
-	} else {
-		s.whole(w, r, ctx, j, f)
+	switch {
+	case g.stream && f.tools:
+		s.streamTools(w, r, ctx, jobs, g, f)
+	case g.stream:
+		s.stream(w, r, ctx, jobs, g, f)
+	default:
+		s.whole(w, r, ctx, jobs, g, f)
 	}
 }
 
-// next waits for news from j and returns it; a context that ends first
-// ends the job from the handler's side (the scheduler notices by itself).
-func next(ctx context.Context, j *job) news {
+// next waits for news from any of jobs (they share one notify channel)
+// and returns each one's; a context that ends first ends the jobs from the
+// handler's side (the scheduler notices by itself).
+func next(ctx context.Context, jobs []*job, buf []news) []news {
 	select {
-	case <-j.out.notify:
+	case <-jobs[0].out.notify:
 	case <-ctx.Done():
 	}
-	n := j.out.take()
-	if !n.done && ctx.Err() != nil {
-		n.done, n.err = true, context.Cause(ctx)
+	buf = buf[:0]
+	for _, j := range jobs {
+		n := j.out.take()
+		if !n.done && ctx.Err() != nil {
+			n.done, n.err = true, context.Cause(ctx)
+		}
+		buf = append(buf, n)
 	}
-	return n
+	return buf
 }
 
-// whole answers with one JSON body once generation has ended.
-func (s *Server) whole(w http.ResponseWriter, r *http.Request, ctx context.Context, j *job, f format) {
-	var sb strings.Builder
-	for {
-		n := next(ctx, j)
-		sb.WriteString(n.text)
-		if !n.done {
-			continue
+// total adds the usage of the choices of one request: they share the
+// prompt, which counts once.
+func total(us []Usage) Usage {
+	var u Usage
+	for i, c := range us {
+		if i == 0 {
+			u.PromptTokens = c.PromptTokens
 		}
-		if n.err != nil {
-			if r.Context().Err() == nil {
-				writeError(w, s.jobError(context.Cause(ctx), n.err))
+		u.CompletionTokens += c.CompletionTokens
+	}
+	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	return u
+}
+
+// whole answers with one JSON body once every choice has ended.
+func (s *Server) whole(w http.ResponseWriter, r *http.Request, ctx context.Context, jobs []*job, g genRequest, f format) {
+	texts := make([]strings.Builder, len(jobs))
+	results := make([]choiceResult, len(jobs))
+	usages := make([]Usage, len(jobs))
+	done := make([]bool, len(jobs))
+	var buf []news
+	for left := len(jobs); left > 0; {
+		buf = next(ctx, jobs, buf)
+		for i, n := range buf {
+			if done[i] {
+				continue
 			}
-			return
+			texts[i].WriteString(n.text)
+			results[i].lps = append(results[i].lps, n.lps...)
+			if !n.done {
+				continue
+			}
+			if n.err != nil {
+				if r.Context().Err() == nil {
+					writeError(w, s.jobError(context.Cause(ctx), n.err))
+				}
+				return // the deferred cancel ends the other choices
+			}
+			done[i], left = true, left-1
+			results[i].reason, usages[i] = n.reason, n.usage
 		}
-		writeJSON(w, http.StatusOK, f.full(sb.String(), n.reason, n.usage))
-		return
 	}
+	for i := range results {
+		results[i].text = texts[i].String()
+		results[i].logprobs = g.logprobs >= 0
+	}
+	writeJSON(w, http.StatusOK, f.full(results, total(usages)))
 }
 
-// stream answers with server-sent events as text arrives. An error after
-// the stream has started (timeout, shutdown) goes out as an error event in
-// OpenAI's shape, which client libraries raise as an API error.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, ctx context.Context, j *job, g genRequest, f format) {
+// stream answers with server-sent events as text arrives, one choice per
+// event. An error after the stream has started (timeout, shutdown) goes
+// out as an error event in OpenAI's shape, which client libraries raise as
+// an API error.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, ctx context.Context, jobs []*job, g genRequest, f format) {
 	sw := newSSEWriter(w, s.cfg.WriteTimeout)
-	if ev := f.opening(); ev != nil {
-		if sw.event(ev) != nil {
-			return
+	choices := make([]streamChoice, len(jobs))
+	usages := make([]Usage, len(jobs))
+	for i := range choices {
+		choices[i].logprobs = g.logprobs >= 0
+		if ev := f.opening(i); ev != nil {
+			if sw.event(ev) != nil {
+				return
+			}
 		}
 	}
-	for {
-		n := next(ctx, j)
-		if n.text != "" {
-			if sw.event(f.delta(n.text)) != nil {
-				return // the deferred cancel frees the slot
+	var buf []news
+	for left := len(jobs); left > 0; {
+		buf = next(ctx, jobs, buf)
+		for i, n := range buf {
+			c := &choices[i]
+			if c.ended {
+				continue
+			}
+			if n.text != "" || len(n.lps) > 0 {
+				if sw.event(f.delta(i, c, n.text, n.lps)) != nil {
+					return // the deferred cancel frees the slots
+				}
+			}
+			if !n.done {
+				continue
+			}
+			if n.err != nil {
+				if r.Context().Err() == nil {
+					_ = sw.event(errorBody{s.jobError(context.Cause(ctx), n.err)})
+				}
+				return
+			}
+			c.ended, left, usages[i] = true, left-1, n.usage
+			if sw.event(f.end(i, n.reason)) != nil {
+				return
 			}
 		}
-		if !n.done {
-			continue
-		}
-		if n.err != nil {
-			if r.Context().Err() == nil {
-				_ = sw.event(errorBody{s.jobError(context.Cause(ctx), n.err)})
-			}
-			return
-		}
-		if sw.event(f.end(n.reason)) != nil {
-			return
-		}
-		if g.includeUsage && sw.event(f.usage(n.usage)) != nil {
-			return
-		}
-		_ = sw.done()
+	}
+	if g.includeUsage && sw.event(f.usage(total(usages))) != nil {
 		return
 	}
+	_ = sw.done()
 }
 
 // jobError maps why a job failed to the API error the client sees. The

@@ -18,11 +18,16 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc(prefix+"/models/{id}", only(http.MethodGet, s.handleModel))
 	}
 	mux.HandleFunc("/health", only(http.MethodGet, s.handleHealth))
+	s.registerTextRoutes(mux) // /tokenize, /detokenize, /apply-template (tokenize.go)
+	mux.HandleFunc("/props", only(http.MethodGet, s.handleProps))
+	mux.Handle("/metrics", only(http.MethodGet, s.metrics.handler().ServeHTTP))
+	mux.HandleFunc("/{$}", only(http.MethodGet, s.handleWebUI))
+	mux.Handle(webUIPrefix, only(http.MethodGet, s.webUIAssets().ServeHTTP))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newAPIError(http.StatusNotFound, typeInvalidRequest, "not_found",
 			fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)))
 	})
-	return s.auth(mux)
+	return overflowGuard(s.bodyDeadline(s.metrics.count(s.cors(s.auth(mux)))))
 }
 
 // only restricts a handler to one method (HEAD too for GET).
@@ -39,14 +44,16 @@ func only(method string, h http.HandlerFunc) http.HandlerFunc {
 }
 
 // auth checks the bearer API key when one is configured. /health stays open
-// so that load balancers and orchestrators can probe without the key.
+// so that load balancers and orchestrators can probe without the key, and
+// so does the web page, which asks for the key and sends it with its own
+// API calls (a browser cannot attach it to a page load).
 func (s *Server) auth(next http.Handler) http.Handler {
 	if s.cfg.APIKey == "" {
 		return next
 	}
 	want := []byte(s.cfg.APIKey)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/health" {
+		if p := r.URL.Path; p == "/health" || p == "/" || strings.HasPrefix(p, webUIPrefix) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -110,18 +117,22 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	maxTokens := req.MaxTokens
-	if req.MaxCompletionTokens != nil {
-		maxTokens = req.MaxCompletionTokens
-	}
-	g, e := req.validate(s.cfg.ModelID, maxTokens)
-	if e == nil && req.Logprobs != nil && *req.Logprobs {
-		e = badRequest("logprobs", "logprobs are not supported")
+	g, e := req.validate(&s.cfg, s.eng)
+	if e == nil {
+		g.logprobs, e = req.logprobs(s.eng)
 	}
 	var msgs []ChatMessage
 	if e == nil {
 		msgs, e = req.chatMessages()
 	}
+	if e == nil {
+		e = s.checkChatSize(msgs)
+	}
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	msgs, plan, e := s.structured(&req, &g, msgs)
 	if e != nil {
 		writeError(w, e)
 		return
@@ -132,10 +143,14 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.prompt = toks
-	if cs, ok := s.eng.(ChatStopper); ok {
+	// A constrained reply ends by its grammar; the chat format's stop
+	// strings could only cut a JSON string that happens to hold one.
+	if cs, ok := s.eng.(ChatStopper); ok && g.gram == nil {
 		g.stops = append(g.stops[:len(g.stops):len(g.stops)], cs.ChatStops()...)
 	}
-	s.generate(w, r, g, s.newFormat(true))
+	f := s.newFormat(true)
+	f.tools, f.forced = plan != nil, plan != nil && plan.forced
+	s.generate(w, r, g, f)
 }
 
 func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
@@ -144,12 +159,18 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	g, e := req.validate(s.cfg.ModelID, req.MaxTokens)
+	g, e := req.validate(&s.cfg, s.eng)
 	if e == nil {
 		e = req.unsupported()
 	}
 	if e == nil {
-		g.prompt, e = req.promptTokens(s.eng)
+		g.logprobs, e = req.logprobs(s.eng)
+	}
+	if e == nil {
+		g.prompt, e = req.promptTokens(s.eng, s.encodePrompt)
+	}
+	if e == nil {
+		e = s.completionFormat(&req, &g)
 	}
 	if e != nil {
 		writeError(w, e)

@@ -18,6 +18,26 @@ type commonRequest struct {
 	N             *int            `json:"n"`
 	Stream        *bool           `json:"stream"`
 	StreamOptions *streamOptions  `json:"stream_options"`
+
+	// MaxCompletionTokens is OpenAI's newer name for max_tokens; it wins
+	// when both are given.
+	MaxCompletionTokens *int `json:"max_completion_tokens"`
+	// User identifies the end user to OpenAI's abuse monitoring; it has no
+	// effect on generation by definition, and is accepted for that reason.
+	User *string `json:"user"`
+
+	// Logit processing (logits.go): OpenAI's fields and llama-server's
+	// extensions.
+	LogitBias        json.RawMessage `json:"logit_bias"`
+	FrequencyPenalty *float64        `json:"frequency_penalty"`
+	PresencePenalty  *float64        `json:"presence_penalty"`
+	RepeatPenalty    *float64        `json:"repeat_penalty"`
+	RepeatLastN      *int            `json:"repeat_last_n"`
+	TopK             *int            `json:"top_k"`
+	MinP             *float64        `json:"min_p"`
+
+	// ResponseFormat is served by constrained sampling (structured.go).
+	ResponseFormat json.RawMessage `json:"response_format"`
 }
 
 type streamOptions struct {
@@ -26,14 +46,20 @@ type streamOptions struct {
 
 type chatRequest struct {
 	commonRequest
-	Messages            []chatMessageIn `json:"messages"`
-	MaxCompletionTokens *int            `json:"max_completion_tokens"`
-	Logprobs            *bool           `json:"logprobs"`
+	Messages    []chatMessageIn `json:"messages"`
+	Logprobs    *bool           `json:"logprobs"`
+	TopLogprobs *int            `json:"top_logprobs"`
+	// Tools (tools.go).
+	Tools             json.RawMessage `json:"tools"`
+	ToolChoice        json.RawMessage `json:"tool_choice"`
+	ParallelToolCalls *bool           `json:"parallel_tool_calls"`
 }
 
 type chatMessageIn struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
+	Role       string          `json:"role"`
+	Content    json.RawMessage `json:"content"`
+	ToolCalls  []toolCallIn    `json:"tool_calls"`   // assistant messages
+	ToolCallID *string         `json:"tool_call_id"` // tool messages
 }
 
 // contentPart is one element of a message's content given as an array.
@@ -71,13 +97,14 @@ type chatCompletion struct {
 type chatChoice struct {
 	Index        int            `json:"index"`
 	Message      chatMessageOut `json:"message"`
-	Logprobs     *struct{}      `json:"logprobs"`
+	Logprobs     *chatLogprobs  `json:"logprobs"`
 	FinishReason string         `json:"finish_reason"`
 }
 
 type chatMessageOut struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
+	Role      string        `json:"role"`
+	Content   *string       `json:"content"` // null when the reply is tool calls
+	ToolCalls []toolCallOut `json:"tool_calls,omitempty"`
 }
 
 type chatChunk struct {
@@ -90,15 +117,16 @@ type chatChunk struct {
 }
 
 type chatChunkChoice struct {
-	Index        int       `json:"index"`
-	Delta        chatDelta `json:"delta"`
-	Logprobs     *struct{} `json:"logprobs"`
-	FinishReason *string   `json:"finish_reason"`
+	Index        int           `json:"index"`
+	Delta        chatDelta     `json:"delta"`
+	Logprobs     *chatLogprobs `json:"logprobs"`
+	FinishReason *string       `json:"finish_reason"`
 }
 
 type chatDelta struct {
-	Role    string  `json:"role,omitempty"`
-	Content *string `json:"content,omitempty"`
+	Role      string        `json:"role,omitempty"`
+	Content   *string       `json:"content,omitempty"`
+	ToolCalls []toolCallOut `json:"tool_calls,omitempty"`
 }
 
 // textCompletion is both the /v1/completions response and its stream
@@ -113,10 +141,10 @@ type textCompletion struct {
 }
 
 type textChoice struct {
-	Text         string    `json:"text"`
-	Index        int       `json:"index"`
-	Logprobs     *struct{} `json:"logprobs"`
-	FinishReason *string   `json:"finish_reason"`
+	Text         string        `json:"text"`
+	Index        int           `json:"index"`
+	Logprobs     *textLogprobs `json:"logprobs"`
+	FinishReason *string       `json:"finish_reason"`
 }
 
 type modelList struct {

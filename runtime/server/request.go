@@ -22,7 +22,15 @@ type genRequest struct {
 	stops        []string
 	stream       bool
 	includeUsage bool
+	logits       logitParams
+	logprobs     int          // alternatives per token; -1: no logprobs
+	n            int          // choices
+	gram         *grammarSpec // structured output (structured.go)
 }
+
+// maxChoices bounds n: every choice takes a KV cache slot (or waits for
+// one) and a queue entry.
+const maxChoices = 16
 
 // decodeBody reads a JSON request body of at most limit bytes into v.
 func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) *apiError {
@@ -41,7 +49,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) *api
 	if err := json.Unmarshal(body, v); err != nil {
 		return jsonError(err)
 	}
-	return nil
+	return checkFields(body, v)
 }
 
 // jsonError explains a decoding error in terms of the request's fields.
@@ -83,19 +91,27 @@ func jsonKind(kind string) string {
 	return kind
 }
 
-// common validates the fields both endpoints share.
-func (c *commonRequest) validate(modelID string, maxTokens *int) (genRequest, *apiError) {
-	var g genRequest
-	if c.Model != "" && c.Model != modelID {
+// validate checks the fields both endpoints share. Any model name is
+// served unless Config.StrictModel asks for the served one.
+func (c *commonRequest) validate(cfg *Config, eng Engine) (genRequest, *apiError) {
+	g := genRequest{logprobs: -1, n: 1}
+	if cfg.StrictModel && c.Model != "" && c.Model != cfg.ModelID {
 		return g, newAPIError(http.StatusNotFound, typeInvalidRequest, "model_not_found",
-			fmt.Sprintf("The model '%s' does not exist; this server serves '%s'", c.Model, modelID))
+			fmt.Sprintf("The model '%s' does not exist; this server serves '%s'", c.Model, cfg.ModelID))
 	}
-	if c.N != nil && *c.N != 1 {
-		return g, badRequest("n", "only n=1 is supported")
+	if c.N != nil {
+		if *c.N < 1 || *c.N > maxChoices {
+			return g, badRequest("n", fmt.Sprintf("n must be between 1 and %d", maxChoices))
+		}
+		g.n = *c.N
+	}
+	maxTokens, name := c.MaxTokens, "max_tokens"
+	if c.MaxCompletionTokens != nil {
+		maxTokens, name = c.MaxCompletionTokens, "max_completion_tokens"
 	}
 	if maxTokens != nil {
 		if *maxTokens < 1 {
-			return g, badRequest("max_tokens", "max_tokens must be at least 1")
+			return g, badRequest(name, name+" must be at least 1")
 		}
 		g.maxTokens = *maxTokens
 	}
@@ -122,6 +138,9 @@ func (c *commonRequest) validate(modelID string, maxTokens *int) (genRequest, *a
 		return g, err
 	}
 	g.stops = stops
+	if g.logits, err = c.parseLogitParams(eng.ValidToken); err != nil {
+		return g, err
+	}
 	g.stream = c.Stream != nil && *c.Stream
 	if o := c.StreamOptions; o != nil && o.IncludeUsage != nil {
 		g.includeUsage = *o.IncludeUsage
@@ -171,15 +190,18 @@ func (c *chatRequest) chatMessages() ([]ChatMessage, *apiError) {
 	for i, m := range c.Messages {
 		param := fmt.Sprintf("messages[%d]", i)
 		switch m.Role {
-		case "system", "user", "assistant":
+		case "system", "user", "assistant", "tool":
 		case "developer":
 			m.Role = "system"
 		case "":
 			return nil, badRequest(param+".role", "every message needs a role")
 		default:
-			return nil, badRequest(param+".role", fmt.Sprintf("unsupported role '%s' (use system, developer, user or assistant)", m.Role))
+			return nil, badRequest(param+".role", fmt.Sprintf("unsupported role '%s' (use system, developer, user, assistant or tool)", m.Role))
 		}
 		text, err := messageText(m.Content, param+".content")
+		if err == nil {
+			text, err = toolMessage(m, param, text)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -212,21 +234,21 @@ func messageText(raw json.RawMessage, param string) (string, *apiError) {
 }
 
 // promptTokens accepts a completion prompt as a string, an array holding one
-// string, or an array of token ids.
-func (c *completionRequest) promptTokens(eng Engine) ([]int32, *apiError) {
+// string, or an array of token ids. Text is tokenized by encode.
+func (c *completionRequest) promptTokens(eng Engine, encode func(string) ([]int32, *apiError)) ([]int32, *apiError) {
 	if isNull(c.Prompt) {
 		return nil, badRequest("prompt", "prompt is required")
 	}
 	var s string
 	if json.Unmarshal(c.Prompt, &s) == nil {
-		return eng.EncodePrompt(s), nil
+		return encode(s)
 	}
 	var ss []string
 	if json.Unmarshal(c.Prompt, &ss) == nil {
 		if len(ss) != 1 {
 			return nil, badRequest("prompt", "exactly one prompt per request is supported")
 		}
-		return eng.EncodePrompt(ss[0]), nil
+		return encode(ss[0])
 	}
 	var ids []int64
 	if json.Unmarshal(c.Prompt, &ids) == nil {
@@ -246,12 +268,49 @@ func (c *completionRequest) promptTokens(eng Engine) ([]int32, *apiError) {
 	return nil, badRequest("prompt", "invalid type for 'prompt': expected a string, an array of one string, or an array of token ids")
 }
 
+// logprobs reads logprobs and top_logprobs of a chat request: the number
+// of alternatives per token, or -1 for none.
+func (c *chatRequest) logprobs(eng Engine) (int, *apiError) {
+	on := c.Logprobs != nil && *c.Logprobs
+	if c.TopLogprobs != nil {
+		if !on {
+			return -1, badRequest("top_logprobs", "top_logprobs needs logprobs: true")
+		}
+		if *c.TopLogprobs < 0 || *c.TopLogprobs > maxTopLogprobsChat {
+			return -1, badRequest("top_logprobs", fmt.Sprintf("top_logprobs must be between 0 and %d", maxTopLogprobsChat))
+		}
+	}
+	if !on {
+		return -1, nil
+	}
+	if _, ok := eng.(TokenPiecer); !ok {
+		return -1, badRequest("logprobs", "logprobs are not available with this model engine")
+	}
+	if c.TopLogprobs != nil {
+		return *c.TopLogprobs, nil
+	}
+	return 0, nil
+}
+
+// logprobs reads the logprobs field of a completion request: the number of
+// alternatives per token, the sampled token's own logprob always included.
+func (c *completionRequest) logprobs(eng Engine) (int, *apiError) {
+	if c.Logprobs == nil {
+		return -1, nil
+	}
+	if *c.Logprobs < 0 || *c.Logprobs > maxTopLogprobsCompletion {
+		return -1, badRequest("logprobs", fmt.Sprintf("logprobs must be between 0 and %d", maxTopLogprobsCompletion))
+	}
+	if _, ok := eng.(TokenPiecer); !ok {
+		return -1, badRequest("logprobs", "logprobs are not available with this model engine")
+	}
+	return *c.Logprobs, nil
+}
+
 // unsupported rejects completion options this server does not implement,
 // rather than silently ignoring what the client asked for.
 func (c *completionRequest) unsupported() *apiError {
 	switch {
-	case c.Logprobs != nil && *c.Logprobs > 0:
-		return badRequest("logprobs", "logprobs are not supported")
 	case c.Echo != nil && *c.Echo:
 		return badRequest("echo", "echo is not supported")
 	case c.BestOf != nil && *c.BestOf > 1:

@@ -41,9 +41,12 @@ type scheduler struct {
 	want     []int   // entries of batch with logits
 	sampled  []int32 // the token drawn for each entry of batch
 
+	metrics *metrics // nil: none
+
 	nActive atomic.Int32
 	steps   atomic.Int64
 	tokens  atomic.Int64 // tokens sampled
+	shared  atomic.Int64 // prompt positions copied between the choices of a request instead of evaluated
 }
 
 func newScheduler(eng Engine, cfg Config) *scheduler {
@@ -68,19 +71,20 @@ func (s *scheduler) signal() {
 	}
 }
 
-// submit queues j, failing at once when the queue is full or the server is
+// submit queues jobs (the choices of one request, together), failing at
+// once when the queue has no room for all of them or the server is
 // draining.
-func (s *scheduler) submit(j *job) error {
+func (s *scheduler) submit(jobs ...*job) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return errShuttingDown
 	}
 	s.pruneLocked()
-	if len(s.queue) >= s.queueLen {
+	if len(s.queue)+len(jobs) > s.queueLen {
 		return errQueueFull
 	}
-	s.queue = append(s.queue, j)
+	s.queue = append(s.queue, jobs...)
 	s.signal()
 	return nil
 }
@@ -204,6 +208,7 @@ func (s *scheduler) admit() {
 		j.sampler = s.newSampler(j.params)
 		j.dec = s.eng.NewDecoder()
 		j.stop = stopMatcher{stops: j.stops}
+		j.startDraw()
 		s.active[slot] = j
 		s.admitted = append(s.admitted, j)
 		s.nActive.Add(1)
@@ -226,6 +231,11 @@ func (s *scheduler) step() {
 	budget := s.batchTokens
 	decoding := 0
 	for _, j := range s.admitted {
+		if j.waiting {
+			s.tryShare(j)
+		}
+	}
+	for _, j := range s.admitted {
 		if !j.prefill {
 			s.batch = append(s.batch, StepEntry{Slot: j.slot, Pos: j.pos, Tokens: j.pending, WantLogits: true})
 			budget--
@@ -237,7 +247,7 @@ func (s *scheduler) step() {
 		chunk = min(chunk, s.prefillChunk)
 	}
 	for _, j := range s.admitted {
-		if !j.prefill || chunk <= 0 {
+		if !j.prefill || j.waiting || chunk <= 0 {
 			continue
 		}
 		n := min(len(j.pending), chunk)
@@ -286,7 +296,7 @@ func (s *scheduler) sampleAll() {
 	}
 	draw := func(i int) {
 		e := &s.batch[i]
-		s.sampled[i] = s.active[e.Slot].sampler.Sample(e.Logits)
+		s.sampled[i] = s.active[e.Slot].draw(e.Logits)
 	}
 	workers := min(goruntime.GOMAXPROCS(0), len(s.want))
 	if workers < 2 {
@@ -313,7 +323,13 @@ func (s *scheduler) sampleAll() {
 func (s *scheduler) accept(j *job, tok int32) {
 	j.generated++
 	s.tokens.Add(1)
-	if s.eng.IsEOG(tok) {
+	if j.gram != nil && !j.gram.accept(tok) {
+		s.end(j, "", errGrammar)
+		return
+	}
+	eog := s.eng.IsEOG(tok)
+	s.accepted(j, tok, eog)
+	if eog {
 		s.end(j, finishStop, nil)
 		return
 	}
@@ -351,6 +367,8 @@ func (s *scheduler) end(j *job, reason string, err error) {
 func (s *scheduler) endStopped(j *job) { s.release(j, finishStop, nil) }
 
 func (s *scheduler) release(j *job, reason string, err error) {
+	s.metrics.finished(j, err)
+	j.gram.release()
 	j.out.finish(reason, err, Usage{
 		PromptTokens:     len(j.prompt),
 		CompletionTokens: j.generated,

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Finish reasons as OpenAI spells them.
@@ -21,6 +22,11 @@ type job struct {
 	params    SamplingParams
 	stops     []string
 	out       *outbox
+	logits    logitParams // bias, penalties, top_k, min_p
+	logprobs  int         // alternatives per token; -1: no logprobs
+	share     *job        // n > 1: the first choice, whose prompt KV cache this one copies
+	submitted time.Time
+	gram      *constraint // response_format or tools; nil: free text
 
 	// scheduler state
 	slot      int
@@ -32,6 +38,11 @@ type job struct {
 	sampler   Sampler
 	dec       TextDecoder
 	stop      stopMatcher
+	proc      *logitProc    // nil when logits pass unchanged
+	lp        *logprobState // nil without logprobs
+	lpLast    tokenLogprob  // the last draw's, until accepted
+	waiting   bool          // for share to finish reading the prompt
+	firstAt   time.Time     // when the first token was sampled
 }
 
 // outbox carries a job's text from the scheduler to its HTTP handler
@@ -40,6 +51,7 @@ type job struct {
 type outbox struct {
 	mu     sync.Mutex
 	text   []byte
+	lps    []tokenLogprob
 	done   bool
 	reason string
 	err    error
@@ -47,7 +59,9 @@ type outbox struct {
 	notify chan struct{}
 }
 
-func newOutbox() *outbox { return &outbox{notify: make(chan struct{}, 1)} }
+// newOutbox makes an outbox that signals on notify (capacity 1), which the
+// choices of one request share so that their handler waits on one channel.
+func newOutbox(notify chan struct{}) *outbox { return &outbox{notify: notify} }
 
 func (o *outbox) signal() {
 	select {
@@ -67,6 +81,14 @@ func (o *outbox) write(s string) {
 	o.signal()
 }
 
+// logprob appends the log-probabilities of a sampled token.
+func (o *outbox) logprob(e tokenLogprob) {
+	o.mu.Lock()
+	o.lps = append(o.lps, e)
+	o.mu.Unlock()
+	o.signal()
+}
+
 // finish records the end of the job: a finish reason, or an error.
 func (o *outbox) finish(reason string, err error, u Usage) {
 	o.mu.Lock()
@@ -80,7 +102,8 @@ func (o *outbox) finish(reason string, err error, u Usage) {
 // news is what a handler learns from one look at its outbox.
 type news struct {
 	text   string // written since the last look
-	done   bool   // the job is over: reason or err says how
+	lps    []tokenLogprob
+	done   bool // the job is over: reason or err says how
 	reason string
 	err    error
 	usage  Usage
@@ -91,7 +114,7 @@ type news struct {
 func (o *outbox) take() news {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	n := news{text: string(o.text), done: o.done, reason: o.reason, err: o.err, usage: o.usage}
-	o.text = o.text[:0]
+	n := news{text: string(o.text), lps: o.lps, done: o.done, reason: o.reason, err: o.err, usage: o.usage}
+	o.text, o.lps = o.text[:0], nil
 	return n
 }

@@ -15,10 +15,17 @@ import (
 // Config sets the server's identity and limits. Zero fields take the
 // defaults documented on each.
 type Config struct {
-	// ModelID names the model in /v1/models and in responses. Requests that
-	// name another model get 404 model_not_found; requests naming none are
-	// served. Required.
+	// ModelID names the model in /v1/models and in responses. Required.
 	ModelID string
+	// StrictModel makes requests that name another model than ModelID get
+	// 404 model_not_found. By default any name is served, as llama-server
+	// does, since clients default to names such as "gpt-4o-mini".
+	StrictModel bool
+	// CORSOrigins are the origins a browser may call the API from: exact
+	// origins ("https://app.example"), or "*" for any. None by default.
+	CORSOrigins []string
+	// BuildInfo is the version string /props reports.
+	BuildInfo string
 	// APIKey, when set, must come as "Authorization: Bearer KEY" on every
 	// request except GET /health.
 	APIKey string
@@ -45,6 +52,10 @@ type Config struct {
 	// WriteTimeout bounds each write of a stream to a client, so a client
 	// that stops reading is dropped. Default 30 s.
 	WriteTimeout time.Duration
+	// MaxConnections caps the connections Serve handles at once; a few
+	// more are accepted only to answer /health. Default: what the
+	// process's file descriptor limit allows, less a reserve.
+	MaxConnections int
 
 	// NewSampler makes each sequence's sampler. Default NewLocalSampler.
 	NewSampler NewSamplerFunc
@@ -99,6 +110,8 @@ type Server struct {
 
 	draining atomic.Bool
 	handlers *inflight // generation handlers
+	metrics  *metrics
+	gvocab   grammarVocab
 
 	mu   sync.Mutex
 	http *http.Server
@@ -111,6 +124,8 @@ func New(eng Engine, cfg Config) (*Server, error) {
 	}
 	s := &Server{eng: eng, cfg: cfg, created: time.Now().Unix(), handlers: newInflight()}
 	s.sched = newScheduler(eng, cfg)
+	s.metrics = newMetrics(s)
+	s.sched.metrics = s.metrics
 	s.handler = s.routes()
 	go s.sched.run()
 	return s, nil
@@ -129,7 +144,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug),
+		ConnContext:       connContext,
 	}
+	ln = newLimitListener(ln, s.maxConnections())
 	s.mu.Lock()
 	if s.draining.Load() {
 		s.mu.Unlock()
@@ -152,15 +169,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 
 	finished := s.handlers.close()
+	// The listener stays open while running generations finish, so that
+	// /health can answer 503 and new requests get a 503 rather than a
+	// refused connection; http.Server.Shutdown closes it first thing.
 	var err error
-	if hs != nil {
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if hs != nil && err == nil {
 		err = hs.Shutdown(ctx)
-	} else {
-		select {
-		case <-finished:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
 	}
 	if err != nil {
 		s.cfg.Logger.Warn("shutdown deadline reached; cancelling running requests", "running", s.sched.nActive.Load())
@@ -199,6 +218,7 @@ type Stats struct {
 	Queued  int   `json:"queued"`
 	Steps   int64 `json:"steps"`
 	Tokens  int64 `json:"tokens_generated"`
+	Shared  int64 `json:"prompt_tokens_shared"` // prompt positions copied between choices (n > 1) instead of evaluated
 	Context int   `json:"context_length"`
 }
 
@@ -210,6 +230,7 @@ func (s *Server) Stats() Stats {
 		Queued:  s.sched.queued(),
 		Steps:   s.sched.steps.Load(),
 		Tokens:  s.sched.tokens.Load(),
+		Shared:  s.sched.shared.Load(),
 		Context: s.eng.ContextLength(),
 	}
 }

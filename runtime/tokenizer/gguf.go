@@ -24,6 +24,9 @@ const (
 	keyAddEOS       = "tokenizer.ggml.add_eos_token"
 	keyAddSpace     = "tokenizer.ggml.add_space_prefix"
 	keyChatTemplate = "tokenizer.chat_template"
+	// keyEOSIDs is this project's key for generation_config.json's list of
+	// eos_token_id (convert writes it; llama.cpp ignores it).
+	keyEOSIDs = "tokenizer.ggml.eos_token_ids"
 )
 
 // FromGGUF builds the tokenizer described by a GGUF file's metadata,
@@ -108,6 +111,18 @@ func VocabFromGGUF(f *gguf.File) (Vocab, error) {
 			return v, fmt.Errorf("tokenizer: GGUF %s is not a bool", p.key)
 		}
 		*p.dst = &b
+	}
+	if a, ok := f.Array(keyEOSIDs); ok {
+		ids, err := ints(a, a.Len(), keyEOSIDs)
+		if err != nil {
+			return v, err
+		}
+		for _, id := range ids {
+			if id < 0 || id >= int64(n) {
+				return v, fmt.Errorf("tokenizer: GGUF %s has %d, not a token id below %d", keyEOSIDs, id, n)
+			}
+			v.EOG = append(v.EOG, int32(id))
+		}
 	}
 	v.ChatTemplate, _ = f.String(keyChatTemplate)
 	return v, nil

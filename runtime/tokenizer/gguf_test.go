@@ -93,3 +93,45 @@ func TestFromGGUFDefaultsAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFromGGUFEOSList: generation_config.json's eos_token_id list, which
+// convert stores as tokenizer.ggml.eos_token_ids, ends generation too, and
+// an id outside the vocabulary is an error.
+func TestFromGGUFEOSList(t *testing.T) {
+	tokens := []string{"a", "b", "c", "<|end_of_text|>", "<|eom|>", "<|done|>"}
+	base := []gguf.KV{
+		{Key: keyModel, Value: "gpt2"},
+		{Key: keyPre, Value: "gpt-2"},
+		{Key: keyTokens, Value: strArray(tokens)},
+		{Key: keyMerges, Value: strArray([]string{"a b"})},
+		{Key: keyEOS, Value: uint32(3)},
+	}
+	for _, c := range []struct {
+		name string
+		ids  []uint32
+		eog  []int32
+		err  string
+	}{
+		{"no list", nil, []int32{3}, ""},
+		{"list", []uint32{3, 5}, []int32{3, 5}, ""},
+		{"outside", []uint32{3, 6}, nil, "eos_token_ids has 6"},
+	} {
+		kv := slices.Clone(base)
+		if c.ids != nil {
+			kv = append(kv, gguf.KV{Key: keyEOSIDs, Value: gguf.Array{Elem: gguf.Uint32, Values: c.ids}})
+		}
+		tok, err := FromGGUF(parseKV(t, kv))
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: error %v, want %q", c.name, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := tok.EOG(); !slices.Equal(got, c.eog) {
+			t.Errorf("%s: EOG %v, want %v", c.name, got, c.eog)
+		}
+	}
+}

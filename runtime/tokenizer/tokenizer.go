@@ -11,6 +11,9 @@ import (
 
 // Tokenizer encodes text to token ids and decodes ids to bytes.
 type Tokenizer struct {
+	maxBytes     int // longest token in bytes; see MaxTokenBytes
+	maxBytesOnce sync.Once
+
 	bpe    bool
 	pre    preTokenizer
 	tokens []string
@@ -39,6 +42,7 @@ type Tokenizer struct {
 	pieceOff []uint32
 
 	chatTemplate string
+	inferred     []string // what New concluded because the metadata did not say
 }
 
 type merge struct{ rank, result int32 }
@@ -117,6 +121,10 @@ func New(v Vocab) (*Tokenizer, error) {
 		if err != nil {
 			return nil, err
 		}
+		if (v.Pre == "" || v.Pre == "default") && pre.kind == preLlama3 {
+			t.inferred = append(t.inferred, fmt.Sprintf("tokenizer.ggml.pre is %q but the vocabulary has <|begin_of_text|>: "+
+				"using the Llama-3 (llama-bpe) pre-tokenizer", v.Pre))
+		}
 		t.pre = pre.kind
 		t.ignoreMerges = pre.ignoreMerges
 		t.addBOS = pre.addBOS
@@ -133,6 +141,12 @@ func New(v Vocab) (*Tokenizer, error) {
 		t.addSpace = *v.AddSpacePrefix
 	}
 
+	for _, id := range v.EOG {
+		if id < 0 || id >= int32(n) {
+			return nil, fmt.Errorf("tokenizer: end-of-generation id %d outside the vocabulary of %d tokens", id, n)
+		}
+		t.eog = append(t.eog, id)
+	}
 	t.findEndOfGeneration()
 	t.cacheSpecial()
 	t.indexSpecial()
@@ -190,6 +204,7 @@ func (t *Tokenizer) findEndOfGeneration() {
 	if t.eot == NoToken {
 		if t.eot = lookup(eotTexts); t.eot != NoToken {
 			t.types[t.eot] = TypeControl
+			t.inferred = append(t.inferred, fmt.Sprintf("no end-of-turn key: EOT is %s (%d), found by its text", t.tokens[t.eot], t.eot))
 		}
 	}
 	if t.eom == NoToken {
@@ -235,7 +250,7 @@ func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
 		out = append(out, t.bos)
 	}
 	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
+	defer putScratch(sc)
 	prevSpecial := true // SPM: the space prefix goes before the first text and after each special token
 	for _, fr := range t.partition(text, parseSpecial) {
 		if fr.id != NoToken {
@@ -304,6 +319,11 @@ func (t *Tokenizer) AddEOS() bool { return t.addEOS }
 // IsBPE reports whether this is a byte-level BPE (gpt2) vocabulary rather
 // than a SentencePiece one.
 func (t *Tokenizer) IsBPE() bool { return t.bpe }
+
+// Inferred lists, in words, what the tokenizer concluded because the
+// metadata did not say it (a published 2B-4T GGUF has no
+// tokenizer.ggml.pre and no EOT key, FORMATS.md §10); loaders log it at -v.
+func (t *Tokenizer) Inferred() []string { return slices.Clone(t.inferred) }
 
 // ChatTemplate returns the vocabulary's tokenizer.chat_template ("" if none).
 func (t *Tokenizer) ChatTemplate() string { return t.chatTemplate }

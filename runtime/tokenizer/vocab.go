@@ -46,6 +46,10 @@ type Vocab struct {
 	// Special token ids; NoToken when absent. Zero is a valid id, so set
 	// every field (FromGGUF applies llama.cpp's defaults for missing keys).
 	BOS, EOS, EOT, EOM, UNK, PAD int32
+	// EOG are more ids that end generation: generation_config.json's
+	// eos_token_id list, which convert stores as tokenizer.ggml.eos_token_ids
+	// (Llama3-8B-1.58 ends its replies with 128009, not its EOS 128001).
+	EOG []int32
 	// AddBOS, AddEOS and AddSpacePrefix override the model's defaults when
 	// non-nil: SPM adds BOS and a space prefix; BPE adds BOS only with the
 	// Llama-3 pre-tokenizer; nobody adds EOS.

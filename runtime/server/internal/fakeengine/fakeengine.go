@@ -57,6 +57,8 @@ type Stats struct {
 	MaxTokens  int // most tokens in one step
 	SeqSteps   int // sum over steps of the sequences in them
 	Frees      int
+	Copies     int // CopyPrefix calls
+	Copied     int // positions copied by them
 	LiveSlots  int // slots holding tokens now
 	Violations []string
 }
@@ -97,6 +99,16 @@ func (e *Engine) EncodeChat(msgs []server.ChatMessage) ([]int32, error) {
 
 // NewDecoder implements server.Engine.
 func (e *Engine) NewDecoder() server.TextDecoder { return &decoder{} }
+
+// TokenPieces implements server.VocabPiecer: ids 0–255 are their byte,
+// EOS and BOS stand for no text.
+func (e *Engine) TokenPieces() ([][]byte, []int32) {
+	pieces := make([][]byte, Vocab)
+	for b := range 256 {
+		pieces[b] = []byte{byte(b)}
+	}
+	return pieces, []int32{EOS}
+}
 
 // IsEOG implements server.Engine.
 func (e *Engine) IsEOG(id int32) bool { return id == EOS }
@@ -167,6 +179,39 @@ func (e *Engine) Step(batch []server.StepEntry) error {
 		clear(l)
 		l[e.Next(b.Tokens[len(b.Tokens)-1])] = 10
 		b.Logits = l
+	}
+	return nil
+}
+
+// CopyPrefix implements server.PrefixCopier: slot dst now holds the first
+// n tokens of slot src.
+func (e *Engine) CopyPrefix(dst, src, n int) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if dst < 0 || dst >= e.slots || src < 0 || src >= e.slots || dst == src {
+		e.violate("copy from slot %d to %d out of range", src, dst)
+		return fmt.Errorf("bad slots %d → %d", src, dst)
+	}
+	if n > e.length[src] {
+		e.violate("copy of %d tokens from slot %d, which holds %d", n, src, e.length[src])
+		return fmt.Errorf("slot %d holds %d tokens", src, e.length[src])
+	}
+	e.length[dst] = n
+	e.stats.Copies++
+	e.stats.Copied += n
+	return nil
+}
+
+// TokenBytes implements server.TokenPiecer: a byte token is its byte, EOS
+// and BOS are "</s>" and "<s>".
+func (e *Engine) TokenBytes(id int32) []byte {
+	switch {
+	case id >= 0 && id < 256:
+		return []byte{byte(id)}
+	case id == EOS:
+		return []byte("</s>")
+	case id == BOS:
+		return []byte("<s>")
 	}
 	return nil
 }

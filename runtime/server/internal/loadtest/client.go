@@ -16,25 +16,41 @@ func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) 
 
 // streamChat runs one streamed chat completion and checks the stream's
 // shape: events parse, the last one carries a finish reason, usage comes
-// with include_usage, and [DONE] ends it. It returns the completion tokens.
-func streamChat(ctx context.Context, c *http.Client, base string, client, n, maxTokens int) (int, error) {
-	body := fmt.Sprintf(`{"messages":[{"role":"user","content":"client %d request %d: tell me a story"}],`+
-		`"max_tokens":%d,"stream":true,"stream_options":{"include_usage":true}}`, client, n, maxTokens)
+// with include_usage, and [DONE] ends it. With a non-empty responseFormat
+// (a JSON value) the request carries it. It returns the completion tokens,
+// the reply's text and its finish reason.
+//
+// Every fourth request of a client also asks for the logit filters and
+// logprobs (penalties, top_k, min_p, logit_bias, top_logprobs), so their
+// cost is part of the measurement; a json_schema request may be one of
+// them (the filters pick among the tokens its grammar allows).
+func streamChat(ctx context.Context, c *http.Client, base string, client, n, maxTokens int, responseFormat string) (int, string, string, error) {
+	extra := ""
+	if n%4 == 3 {
+		extra = `"frequency_penalty":0.5,"presence_penalty":0.5,"repeat_penalty":1.1,"top_k":40,"min_p":0.05,` +
+			`"logit_bias":{"300":2},"logprobs":true,"top_logprobs":5,`
+	}
+	if responseFormat != "" {
+		extra += `"response_format":` + responseFormat + `,`
+	}
+	body := fmt.Sprintf(`{"messages":[{"role":"user","content":"client %d request %d: tell me a story"}],%s`+
+		`"max_tokens":%d,"stream":true,"stream_options":{"include_usage":true}}`, client, n, extra, maxTokens)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/chat/completions", strings.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, "", "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, "", "", err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return 0, fmt.Errorf("status %d: %s", resp.StatusCode, bytes.TrimSpace(b))
+		return 0, "", "", fmt.Errorf("status %d: %s", resp.StatusCode, bytes.TrimSpace(b))
 	}
 	var finish string
+	var text strings.Builder
 	usage := -1
 	done := false
 	r := bufio.NewReader(resp.Body)
@@ -44,7 +60,7 @@ func streamChat(ctx context.Context, c *http.Client, base string, client, n, max
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			return 0, err
+			return 0, "", "", err
 		}
 		data, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "data: ")
 		if !ok {
@@ -58,18 +74,22 @@ func streamChat(ctx context.Context, c *http.Client, base string, client, n, max
 			Error   *struct{ Message string } `json:"error"`
 			Choices []struct {
 				FinishReason *string `json:"finish_reason"`
+				Delta        struct {
+					Content string `json:"content"`
+				} `json:"delta"`
 			} `json:"choices"`
 			Usage *struct {
 				Completion int `json:"completion_tokens"`
 			} `json:"usage"`
 		}
 		if err := json.Unmarshal([]byte(data), &ev); err != nil {
-			return 0, fmt.Errorf("bad event %q: %v", data, err)
+			return 0, "", "", fmt.Errorf("bad event %q: %v", data, err)
 		}
 		if ev.Error != nil {
-			return 0, fmt.Errorf("error event: %s", ev.Error.Message)
+			return 0, "", "", fmt.Errorf("error event: %s", ev.Error.Message)
 		}
 		for _, ch := range ev.Choices {
+			text.WriteString(ch.Delta.Content)
 			if ch.FinishReason != nil {
 				finish = *ch.FinishReason
 			}
@@ -80,11 +100,11 @@ func streamChat(ctx context.Context, c *http.Client, base string, client, n, max
 	}
 	switch {
 	case !done:
-		return 0, errors.New("stream ended without [DONE]")
+		return 0, "", "", errors.New("stream ended without [DONE]")
 	case finish != "stop" && finish != "length":
-		return 0, fmt.Errorf("finish_reason %q", finish)
+		return 0, "", "", fmt.Errorf("finish_reason %q", finish)
 	case usage < 1 || usage > maxTokens:
-		return 0, fmt.Errorf("usage.completion_tokens %d", usage)
+		return 0, "", "", fmt.Errorf("usage.completion_tokens %d", usage)
 	}
-	return usage, nil
+	return usage, text.String(), finish, nil
 }

@@ -10,8 +10,12 @@
 // when the highest --parallel value is not --min-speedup times faster than
 // the lowest.
 //
+// With -json-schema-every N every Nth request asks for a json_schema
+// response_format; those replies are validated against the schema, and
+// any invalid one fails the run.
+//
 //	go build -o bitnet ./cmd/bitnet
-//	go run ./runtime/server/internal/testmodel -o /tmp/m.gguf
+//	./bitnet dummy --size 125M --vocab 512 -q -o /tmp/m.gguf
 //	go run ./runtime/server/internal/loadtest -bitnet ./bitnet -model /tmp/m.gguf
 package main
 
@@ -37,6 +41,7 @@ type options struct {
 	threads       int
 	minSpeedup    float64
 	rssSlackMiB   float64
+	schemaEvery   int // every schemaEvery-th request is constrained by a JSON Schema
 }
 
 func main() {
@@ -53,6 +58,7 @@ func main() {
 	flag.IntVar(&o.threads, "threads", 0, "server threads (-t; 0 = one per CPU)")
 	flag.Float64Var(&o.minSpeedup, "min-speedup", 2, "required tokens/s ratio of the last --parallel value to the first")
 	flag.Float64Var(&o.rssSlackMiB, "rss-slack", 16, "allowed RSS growth in MiB (beyond 10%) from the first half of the window's peak to the second half's")
+	flag.IntVar(&o.schemaEvery, "json-schema-every", 0, "make every Nth request a json_schema response_format request (4: a quarter; 0: none); constrained replies are validated")
 	flag.Parse()
 	for _, s := range strings.Split(par, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -84,6 +90,10 @@ func main() {
 			ok = false
 			fmt.Printf("FAIL parallel=%d: RSS still growing: peak %.1f MiB in the second half of the window, %.1f in the first\n",
 				p, mib(r.rssPeak2), mib(r.rssPeak1))
+		}
+		if r.schema != nil && (len(r.schema.invalid) > 0 || r.schema.valid == 0) {
+			ok = false
+			fmt.Printf("FAIL parallel=%d: constrained replies: %s %s\n", p, r.schema, strings.Join(r.schema.invalid, "; "))
 		}
 		if r.problem != "" {
 			ok = false

@@ -26,13 +26,18 @@ type result struct {
 	p50, p95  time.Duration // request latency
 	stopTime  time.Duration
 	problem   string
+	schema    *structuredCheck // the constrained requests, when -json-schema-every is set
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("parallel=%d: %d tokens in %.1f s = %.1f tok/s; %d requests (latency p50 %s, p95 %s), %d errors; "+
+	s := fmt.Sprintf("parallel=%d: %d tokens in %.1f s = %.1f tok/s; %d requests (latency p50 %s, p95 %s), %d errors; "+
 		"server RSS %.1f MiB at window start, peak %.1f (first half %.1f, second half %.1f), end %.1f; SIGTERM exit in %s",
 		r.parallel, r.tokens, r.window.Seconds(), r.tokPerSec, r.requests, r.p50.Round(time.Millisecond),
 		r.p95.Round(time.Millisecond), r.errors, mib(r.rssStart), mib(r.rssPeak), mib(r.rssPeak1), mib(r.rssPeak2), mib(r.rssEnd), r.stopTime.Round(time.Millisecond))
+	if r.schema != nil {
+		s += "; " + r.schema.String()
+	}
+	return s
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
@@ -40,6 +45,9 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 // measure runs the clients against a fresh server with the given parallel.
 func measure(ctx context.Context, o options, parallel int) (result, error) {
 	r := result{parallel: parallel}
+	if o.schemaEvery > 0 {
+		r.schema = newStructuredCheck()
+	}
 	srv, err := startServer(o, parallel)
 	if err != nil {
 		return r, err
@@ -59,9 +67,16 @@ func measure(ctx context.Context, o options, parallel int) (result, error) {
 		wg.Go(func() {
 			for n := 0; ctx.Err() == nil; n++ {
 				start := time.Now()
-				_, err := streamChat(ctx, httpc, srv.base, c, n, o.maxTokens)
+				format := ""
+				if o.schemaEvery > 0 && (c+n)%o.schemaEvery == 0 {
+					format = loadFormat
+				}
+				_, text, finish, err := streamChat(ctx, httpc, srv.base, c, n, o.maxTokens, format)
 				if ctx.Err() != nil {
 					return // the end of the run, not an error
+				}
+				if err == nil && format != "" {
+					r.schema.record(text, finish)
 				}
 				mu.Lock()
 				if err != nil { // warm-up errors count too
@@ -124,7 +139,7 @@ func measure(ctx context.Context, o options, parallel int) (result, error) {
 	mu.Unlock()
 	after, cancel2 := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel2()
-	if _, err := streamChat(after, http.DefaultClient, srv.base, -1, 0, 4); err != nil {
+	if _, _, _, err := streamChat(after, http.DefaultClient, srv.base, -1, 0, 4, ""); err != nil {
 		r.problem = "after the clients disconnected, a request failed: " + err.Error()
 	}
 	if r.stopTime, err = srv.stop(); err != nil {

@@ -1,0 +1,76 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/bitnet-go/bitnet/convert"
+	"github.com/bitnet-go/bitnet/gguf"
+	"github.com/bitnet-go/bitnet/runtime"
+	"github.com/bitnet-go/bitnet/runtime/server"
+)
+
+// TestRuntimeEngineStructured runs response_format and a forced tool call
+// on a real model with random weights and the built-in byte-level BPE
+// tokenizer (multi-byte pieces, padding rows past the tokenizer): only the
+// constraint can make its replies valid.
+func TestRuntimeEngineStructured(t *testing.T) {
+	l := convert.Layout{
+		Name: "tiny", HFArchitecture: "BitNetForCausalLM", HiddenAct: "relu2",
+		Hidden: 128, FFN: 256, Layers: 1, Heads: 2, KVHeads: 1, HeadDim: 64,
+		Vocab: 640, Context: 1024, RopeTheta: 500000, Tied: true,
+	}
+	path := filepath.Join(t.TempDir(), "tiny.gguf")
+	if err := convert.WriteDummyGGUF(context.Background(), path, convert.DummyOptions{Layout: &l, Type: gguf.I2_S, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := runtime.Load(path, runtime.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	eng, err := server.NewRuntimeEngine(m, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(eng, server.Config{ModelID: "tiny", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer func() { srv.Close(); hs.Close() }()
+
+	schema := mustSchema(t, personSchema)
+	weather := mustSchema(t, weatherParams)
+	for _, temp := range []string{"0", "1"} {
+		body := fmt.Sprintf(`{"messages":[{"role":"user","content":"Describe a person."}],"temperature":%s,"seed":3,"max_tokens":120,
+			"response_format":{"type":"json_schema","json_schema":{"name":"person","strict":true,"schema":%s}}}`, temp, personSchema)
+		resp, b := post(t, hs.URL+"/v1/chat/completions", body)
+		var r response
+		decode(t, b, &r)
+		if resp.StatusCode != 200 || *r.Choices[0].FinishReason != "stop" {
+			t.Fatalf("temperature %s: %d %s", temp, resp.StatusCode, b)
+		}
+		if err := schema.Validate([]byte(r.Choices[0].Message.Content)); err != nil {
+			t.Errorf("temperature %s: %q: %v", temp, r.Choices[0].Message.Content, err)
+		}
+
+		body = fmt.Sprintf(`{"messages":[{"role":"user","content":"Weather?"}],"temperature":%s,"seed":3,"max_tokens":120,
+			"tools":[%s],"tool_choice":"required"}`, temp, weatherTool)
+		resp, b = post(t, hs.URL+"/v1/chat/completions", body)
+		var c chatReply
+		decode(t, b, &c)
+		if resp.StatusCode != 200 || c.Choices[0].FinishReason != "tool_calls" || len(c.Choices[0].Message.ToolCalls) == 0 {
+			t.Fatalf("temperature %s: tool call: %d %s", temp, resp.StatusCode, b)
+		}
+		for _, call := range c.Choices[0].Message.ToolCalls {
+			if err := weather.Validate([]byte(call.Function.Arguments)); call.Function.Name != "get_weather" || err != nil {
+				t.Errorf("temperature %s: %s(%s): %v", temp, call.Function.Name, call.Function.Arguments, err)
+			}
+		}
+	}
+}
