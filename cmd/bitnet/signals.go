@@ -10,10 +10,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// stopSignals are the signals that end a command which writes files:
-// Ctrl-C, a service manager's stop, a closed terminal.
-var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
-
 // interruptible runs fn with a context that a stop signal cancels, so that
 // convert, dummy and download unwind through their deferred clean-ups
 // (temporary files are removed; a download's partial file is kept to
