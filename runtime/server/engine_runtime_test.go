@@ -16,17 +16,26 @@ import (
 	"github.com/bitnet-go/bitnet/runtime/server"
 )
 
+// tinyLayout is the two-layer BitNet b1.58 shape of tinyModel.
+var tinyLayout = convert.Layout{
+	Name: "tiny", HFArchitecture: "BitNetForCausalLM", HiddenAct: "relu2",
+	Hidden: 256, FFN: 512, Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 64,
+	Vocab: 640, Context: 256, RopeTheta: 500000, Tied: true,
+}
+
 // tinyModel writes and loads a two-layer BitNet b1.58 model with random
 // ternary weights and the built-in tokenizer.
 func tinyModel(t *testing.T) *runtime.Model {
 	t.Helper()
-	l := convert.Layout{
-		Name: "tiny", HFArchitecture: "BitNetForCausalLM", HiddenAct: "relu2",
-		Hidden: 256, FFN: 512, Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 64,
-		Vocab: 640, Context: 256, RopeTheta: 500000, Tied: true,
-	}
-	path := filepath.Join(t.TempDir(), "tiny.gguf")
-	if err := convert.WriteDummyGGUF(context.Background(), path, convert.DummyOptions{Layout: &l, Type: gguf.I2_S, Seed: 3}); err != nil {
+	return loadDummy(t, tinyLayout, 3)
+}
+
+// loadDummy writes a dummy GGUF of layout l with random weights from seed
+// and loads it; the model is closed when the test ends.
+func loadDummy(t *testing.T, l convert.Layout, seed uint64) *runtime.Model {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), l.Name+".gguf")
+	if err := convert.WriteDummyGGUF(context.Background(), path, convert.DummyOptions{Layout: &l, Type: gguf.I2_S, Seed: seed}); err != nil {
 		t.Fatal(err)
 	}
 	m, err := runtime.Load(path, runtime.Options{Threads: 2})

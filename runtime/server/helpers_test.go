@@ -78,7 +78,15 @@ func post(t *testing.T, url, body string, header ...string) (*http.Response, []b
 
 func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	resp, b := request(t, http.MethodGet, url, header...)
+	return resp, []byte(b)
+}
+
+// request sends a body-less request with the given header pairs and
+// returns the response and its whole body.
+func request(t *testing.T, method, url string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,8 +98,11 @@ func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
 }
 
 // sseData splits a server-sent event stream into its data payloads.

@@ -1,16 +1,11 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
-	"github.com/bitnet-go/bitnet/convert"
-	"github.com/bitnet-go/bitnet/gguf"
-	"github.com/bitnet-go/bitnet/runtime"
 	"github.com/bitnet-go/bitnet/runtime/server"
 )
 
@@ -19,20 +14,10 @@ import (
 // tokenizer (multi-byte pieces, padding rows past the tokenizer): only the
 // constraint can make its replies valid.
 func TestRuntimeEngineStructured(t *testing.T) {
-	l := convert.Layout{
-		Name: "tiny", HFArchitecture: "BitNetForCausalLM", HiddenAct: "relu2",
-		Hidden: 128, FFN: 256, Layers: 1, Heads: 2, KVHeads: 1, HeadDim: 64,
-		Vocab: 640, Context: 1024, RopeTheta: 500000, Tied: true,
-	}
-	path := filepath.Join(t.TempDir(), "tiny.gguf")
-	if err := convert.WriteDummyGGUF(context.Background(), path, convert.DummyOptions{Layout: &l, Type: gguf.I2_S, Seed: 4}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := runtime.Load(path, runtime.Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	l := tinyLayout
+	l.Hidden, l.FFN, l.Layers, l.Heads, l.Context = 128, 256, 1, 2, 1024
+	l.KVHeads = 1
+	m := loadDummy(t, l, 4)
 	eng, err := server.NewRuntimeEngine(m, 2)
 	if err != nil {
 		t.Fatal(err)
