@@ -38,7 +38,9 @@ type Engine struct {
 	// FailStep, if set, makes Step fail when it returns an error.
 	FailStep func(batch []server.StepEntry) error
 	// Endless makes 'a' follow 'z' instead of EOS, for streams that run
-	// until max_tokens or a cancel.
+	// until max_tokens or a cancel. Only greedy decoding (temperature 0)
+	// is endless: sampling still draws EOS, at logit 0 against the
+	// favoured token's 10, with probability about 4.5e-5 a token.
 	Endless bool
 
 	mu         sync.Mutex
