@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"slices"
 	"testing"
 
@@ -48,19 +46,10 @@ func TestRuntimeEngineCopyPrefix(t *testing.T) {
 // and all but the first read only the prompt's last token.
 func TestRuntimeEngineSeveralChoices(t *testing.T) {
 	m := tinyModel(t)
-	eng, err := server.NewRuntimeEngine(m, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(eng, server.Config{ModelID: "tiny", Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	defer func() { srv.Close(); hs.Close() }()
+	url, eng, srv := serveModel(t, m, 4)
 	ask := func(n int) response {
 		body := fmt.Sprintf(`{"prompt":"several choices of one prompt","temperature":0,"max_tokens":8,"n":%d,"logprobs":2}`, n)
-		resp, b := post(t, hs.URL+"/v1/completions", body)
+		resp, b := post(t, url+"/v1/completions", body)
 		if resp.StatusCode != 200 {
 			t.Fatalf("%d %s", resp.StatusCode, b)
 		}

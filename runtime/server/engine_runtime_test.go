@@ -30,6 +30,24 @@ func tinyModel(t *testing.T) *runtime.Model {
 	return loadDummy(t, tinyLayout, 3)
 }
 
+// serveModel serves m with slots KV cache slots over an httptest server
+// and returns its URL, the engine and the server, which close when the
+// test ends.
+func serveModel(t *testing.T, m *runtime.Model, slots int) (string, *server.RuntimeEngine, *server.Server) {
+	t.Helper()
+	eng, err := server.NewRuntimeEngine(m, slots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(eng, server.Config{ModelID: "tiny", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { srv.Close(); hs.Close() })
+	return hs.URL, eng, srv
+}
+
 // loadDummy writes a dummy GGUF of layout l with random weights from seed
 // and loads it; the model is closed when the test ends.
 func loadDummy(t *testing.T, l convert.Layout, seed uint64) *runtime.Model {
@@ -95,21 +113,12 @@ func TestRuntimeEngineBatchInvariance(t *testing.T) {
 // the same text as the same requests one at a time.
 func TestRuntimeEngineServes(t *testing.T) {
 	m := tinyModel(t)
-	eng, err := server.NewRuntimeEngine(m, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(eng, server.Config{ModelID: "tiny", Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	defer func() { srv.Close(); hs.Close() }()
+	url, eng, srv := serveModel(t, m, 4)
 
 	prompts := []string{"one", "two two", "three three three", "four"}
 	ask := func(p string) (string, usage) {
 		body := fmt.Sprintf(`{"messages":[{"role":"user","content":%q}],"temperature":0,"max_tokens":12}`, p)
-		resp, b := post(t, hs.URL+"/v1/chat/completions", body)
+		resp, b := post(t, url+"/v1/chat/completions", body)
 		if resp.StatusCode != 200 {
 			t.Fatalf("%q: %d %s", p, resp.StatusCode, b)
 		}

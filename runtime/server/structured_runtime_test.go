@@ -2,11 +2,7 @@ package server_test
 
 import (
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"testing"
-
-	"github.com/bitnet-go/bitnet/runtime/server"
 )
 
 // TestRuntimeEngineStructured runs response_format and a forced tool call
@@ -18,23 +14,14 @@ func TestRuntimeEngineStructured(t *testing.T) {
 	l.Hidden, l.FFN, l.Layers, l.Heads, l.Context = 128, 256, 1, 2, 1024
 	l.KVHeads = 1
 	m := loadDummy(t, l, 4)
-	eng, err := server.NewRuntimeEngine(m, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(eng, server.Config{ModelID: "tiny", Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	defer func() { srv.Close(); hs.Close() }()
+	url, _, _ := serveModel(t, m, 2)
 
 	schema := mustSchema(t, personSchema)
 	weather := mustSchema(t, weatherParams)
 	for _, temp := range []string{"0", "1"} {
 		body := fmt.Sprintf(`{"messages":[{"role":"user","content":"Describe a person."}],"temperature":%s,"seed":3,"max_tokens":120,
 			"response_format":{"type":"json_schema","json_schema":{"name":"person","strict":true,"schema":%s}}}`, temp, personSchema)
-		resp, b := post(t, hs.URL+"/v1/chat/completions", body)
+		resp, b := post(t, url+"/v1/chat/completions", body)
 		var r response
 		decode(t, b, &r)
 		if resp.StatusCode != 200 || *r.Choices[0].FinishReason != "stop" {
@@ -46,7 +33,7 @@ func TestRuntimeEngineStructured(t *testing.T) {
 
 		body = fmt.Sprintf(`{"messages":[{"role":"user","content":"Weather?"}],"temperature":%s,"seed":3,"max_tokens":120,
 			"tools":[%s],"tool_choice":"required"}`, temp, weatherTool)
-		resp, b = post(t, hs.URL+"/v1/chat/completions", body)
+		resp, b = post(t, url+"/v1/chat/completions", body)
 		var c chatReply
 		decode(t, b, &c)
 		if resp.StatusCode != 200 || c.Choices[0].FinishReason != "tool_calls" || len(c.Choices[0].Message.ToolCalls) == 0 {
