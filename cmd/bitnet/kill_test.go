@@ -192,35 +192,45 @@ func sizeAtLeast(dir, pattern string, n int64) func() bool {
 
 var signals = []syscall.Signal{syscall.SIGKILL, syscall.SIGINT}
 
+// killAndRerun runs the command of args once into a fresh directory as the
+// reference, then, for every signal, kills a run writing file when its
+// temporary file is empty and when it holds at bytes, and reruns it: no
+// temporary file may be left (after SIGINT, and after the rerun) and the
+// directory must equal the reference's.
+func killAndRerun(t *testing.T, name, file string, args func(out string) []string, at int64) {
+	t.Helper()
+	ref := filepath.Join(t.TempDir(), file)
+	runBitnet(t, nil, args(ref)...)
+	want := tree(t, filepath.Dir(ref))
+	for _, sig := range signals {
+		for _, at := range []int64{1, at} {
+			dir := t.TempDir()
+			out := filepath.Join(dir, file)
+			kp := killPoint{name: name + " " + sig.String() + " at " + byteCount(at), ready: sizeAtLeast(dir, "."+file+".tmp-*", at)}
+			killAt(t, nil, kp, sig, args(out)...)
+			if sig == syscall.SIGINT {
+				if left := leftovers(t, dir, false); len(left) > 0 {
+					t.Errorf("%s: left behind after SIGINT: %v", kp.name, left)
+				}
+			}
+			runBitnet(t, nil, args(out)...)
+			if left := leftovers(t, dir, false); len(left) > 0 {
+				t.Errorf("%s: left behind after the rerun: %v", kp.name, left)
+			}
+			sameTree(t, kp.name, tree(t, dir), want)
+		}
+	}
+}
+
 func TestKillAndRerun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
 	t.Run("dummy", func(t *testing.T) {
-		ref := filepath.Join(t.TempDir(), "ref.gguf")
 		args := func(out string) []string {
 			return []string{"dummy", "--size", "125M", "-q", "--workers", "2", "-o", out}
 		}
-		runBitnet(t, nil, args(ref)...)
-		want := tree(t, filepath.Dir(ref))
-		for _, sig := range signals {
-			for _, at := range []int64{1, 24 << 20} {
-				dir := t.TempDir()
-				out := filepath.Join(dir, "ref.gguf")
-				kp := killPoint{name: "dummy " + sig.String() + " at " + byteCount(at), ready: sizeAtLeast(dir, ".ref.gguf.tmp-*", at)}
-				killAt(t, nil, kp, sig, args(out)...)
-				if sig == syscall.SIGINT {
-					if left := leftovers(t, dir, false); len(left) > 0 {
-						t.Errorf("%s: left behind after SIGINT: %v", kp.name, left)
-					}
-				}
-				runBitnet(t, nil, args(out)...)
-				if left := leftovers(t, dir, false); len(left) > 0 {
-					t.Errorf("%s: left behind after the rerun: %v", kp.name, left)
-				}
-				sameTree(t, kp.name, tree(t, dir), want)
-			}
-		}
+		killAndRerun(t, "dummy", "ref.gguf", args, 24<<20)
 	})
 
 	t.Run("convert", func(t *testing.T) {
@@ -233,28 +243,8 @@ func TestKillAndRerun(t *testing.T) {
 		if err := convert.WriteDummyHF(context.Background(), src, convert.DummyOptions{Layout: &l, Seed: 3}); err != nil {
 			t.Fatal(err)
 		}
-		ref := filepath.Join(t.TempDir(), "m.gguf")
 		args := func(out string) []string { return []string{"convert", src, "-q", "--workers", "2", "-o", out} }
-		runBitnet(t, nil, args(ref)...)
-		want := tree(t, filepath.Dir(ref))
-		for _, sig := range signals {
-			for _, at := range []int64{1, 12 << 20} {
-				dir := t.TempDir()
-				out := filepath.Join(dir, "m.gguf")
-				kp := killPoint{name: "convert " + sig.String() + " at " + byteCount(at), ready: sizeAtLeast(dir, ".m.gguf.tmp-*", at)}
-				killAt(t, nil, kp, sig, args(out)...)
-				if sig == syscall.SIGINT {
-					if left := leftovers(t, dir, false); len(left) > 0 {
-						t.Errorf("%s: left behind after SIGINT: %v", kp.name, left)
-					}
-				}
-				runBitnet(t, nil, args(out)...)
-				if left := leftovers(t, dir, false); len(left) > 0 {
-					t.Errorf("%s: left behind after the rerun: %v", kp.name, left)
-				}
-				sameTree(t, kp.name, tree(t, dir), want)
-			}
-		}
+		killAndRerun(t, "convert", "m.gguf", args, 12<<20)
 	})
 
 	t.Run("download", func(t *testing.T) {
