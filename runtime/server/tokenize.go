@@ -70,24 +70,27 @@ func (s *Server) registerTextRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("/apply-template", only(http.MethodPost, s.handleApplyTemplate))
 }
 
-// textEngine returns the engine's TextEngine or writes the 501.
-func (s *Server) textEngine(w http.ResponseWriter, r *http.Request) (TextEngine, bool) {
+// textRequest returns the engine's TextEngine and the decoded body of a
+// tokenizer endpoint's request, or writes the error (501 for an engine
+// without a tokenizer, 400 for a bad body) and reports false.
+func textRequest[T any](s *Server, w http.ResponseWriter, r *http.Request) (TextEngine, *T, bool) {
 	te, ok := s.eng.(TextEngine)
 	if !ok {
 		writeError(w, newAPIError(http.StatusNotImplemented, typeInvalidRequest, "not_implemented",
 			fmt.Sprintf("%s is not available for this engine", r.URL.Path)))
+		return nil, nil, false
 	}
-	return te, ok
+	req := new(T)
+	if e := decodeBody(w, r, s.cfg.MaxBodyBytes, req); e != nil {
+		writeError(w, e)
+		return nil, nil, false
+	}
+	return te, req, true
 }
 
 func (s *Server) handleTokenize(w http.ResponseWriter, r *http.Request) {
-	te, ok := s.textEngine(w, r)
+	te, req, ok := textRequest[tokenizeRequest](s, w, r)
 	if !ok {
-		return
-	}
-	var req tokenizeRequest
-	if e := decodeBody(w, r, s.cfg.MaxBodyBytes, &req); e != nil {
-		writeError(w, e)
 		return
 	}
 	if req.Content == nil {
@@ -117,13 +120,8 @@ func (s *Server) handleTokenize(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDetokenize(w http.ResponseWriter, r *http.Request) {
-	te, ok := s.textEngine(w, r)
+	te, req, ok := textRequest[detokenizeRequest](s, w, r)
 	if !ok {
-		return
-	}
-	var req detokenizeRequest
-	if e := decodeBody(w, r, s.cfg.MaxBodyBytes, &req); e != nil {
-		writeError(w, e)
 		return
 	}
 	var text []byte
@@ -138,13 +136,8 @@ func (s *Server) handleDetokenize(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleApplyTemplate(w http.ResponseWriter, r *http.Request) {
-	te, ok := s.textEngine(w, r)
+	te, req, ok := textRequest[applyTemplateRequest](s, w, r)
 	if !ok {
-		return
-	}
-	var req applyTemplateRequest
-	if e := decodeBody(w, r, s.cfg.MaxBodyBytes, &req); e != nil {
-		writeError(w, e)
 		return
 	}
 	msgs, e := (&chatRequest{Messages: req.Messages}).chatMessages()
