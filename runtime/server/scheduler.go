@@ -81,7 +81,11 @@ func (s *scheduler) submit(jobs ...*job) error {
 		return errShuttingDown
 	}
 	s.pruneLocked()
-	if len(s.queue)+len(jobs) > s.queueLen {
+	// Jobs that free slots will take at the loop's next turn are not
+	// waiting: without counting them, two requests arriving before the loop
+	// runs would see a queue of one on an idle server.
+	free := max(len(s.active)-int(s.nActive.Load()), 0)
+	if len(s.queue)+len(jobs) > s.queueLen+free {
 		return errQueueFull
 	}
 	s.queue = append(s.queue, jobs...)
