@@ -141,6 +141,7 @@ process list. Without a key, anyone who can reach --host can use the server.`,
 	f.IntVar(&cfg.BatchTokens, "batch", 512, "most tokens in one forward pass")
 	f.IntVar(&cfg.PrefillChunk, "prefill-chunk", 64, "most prompt tokens per step while other requests decode")
 	f.IntVar(&cfg.MaxTokens, "max-tokens", 0, "cap on max_tokens, and its default (default: the context length)")
+	f.IntVar(&cfg.MaxConnections, "max-connections", 0, "connections served at once; a few more only get /health (default: what ulimit -n allows)")
 	f.Int64Var(&cfg.MaxBodyBytes, "max-body", 4<<20, "largest request body in bytes")
 	f.DurationVar(&cfg.RequestTimeout, "timeout", 10*time.Minute, "longest a request may take, queueing included")
 	f.DurationVar(&shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long running requests may finish")

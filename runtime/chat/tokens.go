@@ -29,7 +29,19 @@ func ForTokenizer(tok *tokenizer.Tokenizer, arch, origin, override string) (Temp
 // (transformers tokenizes such text without adding specials; llama.cpp
 // drops the duplicate in the same way).
 func Tokens(tok *tokenizer.Tokenizer, text string) []int32 {
-	ids := tok.Encode(text, true, true)
+	return dropDuplicateBOS(tok, tok.Encode(text, true, true))
+}
+
+// TokensLimit is Tokens that stops soon after the tokens pass limit, as
+// tokenizer.EncodeLimit does, and then reports ok false.
+func TokensLimit(tok *tokenizer.Tokenizer, text string, limit int) (ids []int32, ok bool) {
+	// One more, for the duplicate BOS that may be dropped.
+	ids, _ = tok.EncodeLimit(text, true, true, limit+1)
+	ids = dropDuplicateBOS(tok, ids)
+	return ids, len(ids) <= limit
+}
+
+func dropDuplicateBOS(tok *tokenizer.Tokenizer, ids []int32) []int32 {
 	if bos := tok.BOS(); tok.AddBOS() && bos != tokenizer.NoToken && len(ids) >= 2 && ids[0] == bos && ids[1] == bos {
 		ids = ids[1:]
 	}

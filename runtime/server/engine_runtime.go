@@ -72,6 +72,11 @@ func (e *RuntimeEngine) ContextLength() int { return e.cache.Context() }
 // its own template.
 func (e *RuntimeEngine) EncodePrompt(text string) []int32 { return e.tok.Encode(text, true, true) }
 
+// EncodePromptLimit implements LimitEncoder.
+func (e *RuntimeEngine) EncodePromptLimit(text string, limit int) ([]int32, bool) {
+	return e.tok.EncodeLimit(text, true, true, limit)
+}
+
 // EncodeChat implements Engine with the model's chat template; a template
 // error (raise_exception, say) is returned for a 400. BOS leads once, as
 // chat.Tokens explains.
@@ -81,6 +86,16 @@ func (e *RuntimeEngine) EncodeChat(msgs []ChatMessage) ([]int32, error) {
 		return nil, err
 	}
 	return chat.Tokens(e.tok, text), nil
+}
+
+// EncodeChatLimit implements LimitEncoder.
+func (e *RuntimeEngine) EncodeChatLimit(msgs []ChatMessage, limit int) ([]int32, bool, error) {
+	text, err := e.ApplyTemplate(msgs)
+	if err != nil {
+		return nil, false, err
+	}
+	ids, ok := chat.TokensLimit(e.tok, text, limit)
+	return ids, ok, nil
 }
 
 // ChatStops implements ChatStopper: the texts that close an assistant turn,

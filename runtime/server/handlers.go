@@ -137,9 +137,9 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	toks, err := s.eng.EncodeChat(msgs)
-	if err != nil {
-		writeError(w, badRequest("messages", err.Error()))
+	toks, e := s.encodeChat(msgs)
+	if e != nil {
+		writeError(w, e)
 		return
 	}
 	g.prompt = toks

@@ -42,13 +42,59 @@ func (s *Server) tooLongText(param string, n int) *apiError {
 			s.eng.ContextLength(), n, s.promptByteLimit())}
 }
 
+// LimitEncoder is an optional Engine method set: EncodePrompt and
+// EncodeChat that stop tokenizing soon after the tokens pass limit and then
+// report ok false. With it a prompt that fits the context in bytes but not
+// in tokens costs a context's worth of tokenizing, not the whole text's.
+type LimitEncoder interface {
+	EncodePromptLimit(text string, limit int) (ids []int32, ok bool)
+	EncodeChatLimit(msgs []ChatMessage, limit int) (ids []int32, ok bool, err error)
+}
+
+// tooManyTokens is the error for a prompt whose tokenizing stopped at the
+// context.
+func (s *Server) tooManyTokens(param string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Type: typeInvalidRequest, Code: strp("context_length_exceeded"),
+		Param: strp(param),
+		Message: fmt.Sprintf("This model's maximum context length is %d tokens, but the prompt has more than that; shorten it",
+			s.eng.ContextLength())}
+}
+
 // encodePrompt tokenizes a completion prompt unless its size alone shows
-// that it cannot fit the context.
+// that it cannot fit the context, and stops where it stops fitting.
 func (s *Server) encodePrompt(text string) ([]int32, *apiError) {
 	if limit := s.promptByteLimit(); limit > 0 && len(text) > limit {
 		return nil, s.tooLongText("prompt", len(text))
 	}
+	if le, ok := s.eng.(LimitEncoder); ok {
+		// Up to ContextLength-1 tokens leave room for one of reply.
+		ids, fits := le.EncodePromptLimit(text, s.eng.ContextLength()-1)
+		if !fits {
+			return nil, s.tooManyTokens("prompt")
+		}
+		return ids, nil
+	}
 	return s.eng.EncodePrompt(text), nil
+}
+
+// encodeChat renders and tokenizes messages, stopping where they stop
+// fitting the context. A template error is a 400 on messages.
+func (s *Server) encodeChat(msgs []ChatMessage) ([]int32, *apiError) {
+	if le, ok := s.eng.(LimitEncoder); ok {
+		ids, fits, err := le.EncodeChatLimit(msgs, s.eng.ContextLength()-1)
+		switch {
+		case err != nil:
+			return nil, badRequest("messages", err.Error())
+		case !fits:
+			return nil, s.tooManyTokens("messages")
+		}
+		return ids, nil
+	}
+	ids, err := s.eng.EncodeChat(msgs)
+	if err != nil {
+		return nil, badRequest("messages", err.Error())
+	}
+	return ids, nil
 }
 
 // checkChatSize refuses messages whose text alone is longer than any
@@ -140,6 +186,12 @@ func (s *Server) maxConnections() int {
 	if s.cfg.MaxConnections > 0 {
 		return s.cfg.MaxConnections
 	}
+	return connectionRoom()
+}
+
+// connectionRoom is the most regular connections the descriptor limit
+// leaves room for.
+func connectionRoom() int {
 	return max(fdLimit()-fdReserve-overflowConns, 16)
 }
 

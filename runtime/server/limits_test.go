@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -180,5 +181,69 @@ func TestHealthOverListenerWhileDraining(t *testing.T) {
 	<-got
 	if err := <-shut; err != nil {
 		t.Errorf("Shutdown: %v", err)
+	}
+}
+
+// TestConnectionCapConfig: a cap the descriptor limit cannot hold, or a
+// negative one, is refused when the server is made, not discovered when
+// accept starts failing.
+func TestConnectionCapConfig(t *testing.T) {
+	for _, tt := range []struct {
+		max  int
+		want string
+	}{
+		{-1, "MaxConnections is -1"},
+		{1 << 30, "do not fit the open-file limit"},
+	} {
+		_, err := server.New(fakeengine.New(1, 256), server.Config{ModelID: "m", MaxConnections: tt.max})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("MaxConnections %d: error %v, want one containing %q", tt.max, err, tt.want)
+		}
+	}
+}
+
+// TestLongPromptTokenizedUpToContext: a prompt that may fit the context by
+// its bytes but not by its tokens is tokenized only until it passes the
+// context, then refused with context_length_exceeded, on both endpoints.
+func TestLongPromptTokenizedUpToContext(t *testing.T) {
+	m := tinyModel(t)
+	url, eng, _ := serveModel(t, m, 1)
+	ctxLen := eng.ContextLength()
+	text := strings.Repeat(" a", 4*ctxLen) // a token per word: 4 contexts' worth
+	if limit := ctxLen * eng.MaxTokenBytes(); len(text) > limit {
+		t.Fatalf("the text (%d bytes) must pass the byte bound (%d) for this test", len(text), limit)
+	}
+	ids, ok := eng.EncodePromptLimit(text, ctxLen-1)
+	if ok || len(ids) < ctxLen || len(ids) > ctxLen+8 {
+		t.Errorf("EncodePromptLimit: ok %v with %d tokens; want a stop just past %d", ok, len(ids), ctxLen-1)
+	}
+	msgs := []server.ChatMessage{{Role: "user", Content: text}}
+	if ids, ok, err := eng.EncodeChatLimit(msgs, ctxLen-1); err != nil || ok || len(ids) < ctxLen || len(ids) > ctxLen+8 {
+		t.Errorf("EncodeChatLimit: ok %v, err %v, %d tokens; want a stop just past %d", ok, err, len(ids), ctxLen-1)
+	}
+	// At the limit exactly, the whole prompt comes back.
+	short := strings.Repeat(" a", 10)
+	if ids, ok := eng.EncodePromptLimit(short, ctxLen-1); !ok || !slices.Equal(ids, eng.EncodePrompt(short)) {
+		t.Errorf("a short prompt: ok %v, %v", ok, ids)
+	}
+	shortMsgs := []server.ChatMessage{{Role: "user", Content: short}}
+	full, err := eng.EncodeChat(shortMsgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, ok, _ := eng.EncodeChatLimit(shortMsgs, len(full)); !ok || !slices.Equal(ids, full) {
+		t.Errorf("chat at its own length: ok %v, %v, want %v", ok, ids, full)
+	}
+	if _, ok, _ := eng.EncodeChatLimit(shortMsgs, len(full)-1); ok {
+		t.Errorf("chat one token over the limit: ok")
+	}
+	for _, tt := range []struct{ path, body, param string }{
+		{"/v1/completions", `{"prompt":"` + text + `","max_tokens":1}`, `"param":"prompt"`},
+		{"/v1/chat/completions", `{"messages":[{"role":"user","content":"` + text + `"}],"max_tokens":1}`, `"param":"messages"`},
+	} {
+		resp, b := post(t, url+tt.path, tt.body)
+		if resp.StatusCode != 400 || !strings.Contains(string(b), "context_length_exceeded") || !strings.Contains(string(b), tt.param) {
+			t.Errorf("%s: %d %s", tt.path, resp.StatusCode, b)
+		}
 	}
 }

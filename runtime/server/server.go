@@ -90,6 +90,15 @@ func (c *Config) setDefaults(eng Engine) error {
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 30 * time.Second
 	}
+	if c.MaxConnections < 0 {
+		return fmt.Errorf("server: Config.MaxConnections is %d; give a positive cap, or 0 for what the descriptor limit allows", c.MaxConnections)
+	}
+	if room := connectionRoom(); c.MaxConnections > room {
+		// Past the descriptor limit accept fails and nothing, /health
+		// included, is served: a cap above it would never hold.
+		return fmt.Errorf("server: %d connections do not fit the open-file limit of %d (ulimit -n), which leaves room for %d after the model, the listener and the /health reserve; raise the limit or lower the cap",
+			c.MaxConnections, fdLimit(), room)
+	}
 	if c.NewSampler == nil {
 		c.NewSampler = NewLocalSampler
 	}

@@ -107,8 +107,9 @@ func (t *Tokenizer) initBPE(merges []string) error {
 	return nil
 }
 
-// encodeBPE tokenizes one fragment of plain text.
-func (t *Tokenizer) encodeBPE(text string, sc *scratch, out []int32) []int32 {
+// encodeBPE tokenizes one fragment of plain text, stopping after the word
+// that takes out past limit tokens (negative: no limit).
+func (t *Tokenizer) encodeBPE(text string, sc *scratch, out []int32, limit int) []int32 {
 	decodeCodepoints(text, &sc.cp)
 	if n := len(sc.cp.r); cap(sc.spansA) < n {
 		sc.spansA, sc.spansB = make([]span, 0, n), make([]span, 0, n)
@@ -121,6 +122,9 @@ func (t *Tokenizer) encodeBPE(text string, sc *scratch, out []int32) []int32 {
 		}
 		sc.word = word
 		out = t.encodeWord(word, sc, out)
+		if limit >= 0 && len(out) > limit {
+			break
+		}
 	}
 	return out
 }

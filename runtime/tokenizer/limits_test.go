@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -41,5 +42,44 @@ func TestHugeScratchNotPooled(t *testing.T) {
 		if sc == big {
 			t.Fatal("a scratch of more than maxPooledRunes runes went back to the pool")
 		}
+	}
+}
+
+// TestEncodeLimit: under the limit EncodeLimit is Encode; past it, it says
+// so and returns a prefix of Encode's tokens that is longer than the limit
+// but stops within a word of it (BPE), whatever the rest of the text.
+func TestEncodeLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		tok  *Tokenizer
+		// maxWord bounds the tokens one pre-tokenized word (BPE) or one
+		// fragment (SPM) can add past the limit.
+		maxWord func(text string) int
+	}{
+		{"llama3", llama3(t), func(string) int { return 16 }},
+		{"spm", spm512(t), func(text string) int { return len(text) + 2 }},
+	} {
+		for _, text := range []string{"", "hello", benchText, "<|eot_id|>" + benchText + "<|eot_id|>x"} {
+			full := tc.tok.Encode(text, true, true)
+			for _, limit := range []int{0, 1, 5, len(full) / 2, len(full) - 1, len(full), len(full) + 1} {
+				ids, ok := tc.tok.EncodeLimit(text, true, true, limit)
+				if ok != (len(full) <= limit) {
+					t.Errorf("%s %d bytes, limit %d of %d tokens: ok %v", tc.name, len(text), limit, len(full), ok)
+				}
+				if ok && !slices.Equal(ids, full) {
+					t.Errorf("%s %d bytes, limit %d: %d tokens, Encode gives %d", tc.name, len(text), limit, len(ids), len(full))
+				}
+				if !ok && (len(ids) <= limit || !slices.Equal(ids, full[:len(ids)]) || len(ids) > limit+tc.maxWord(text)) {
+					t.Errorf("%s %d bytes, limit %d: over the limit with %d tokens, not a prefix of Encode's %d just past the limit",
+						tc.name, len(text), limit, len(ids), len(full))
+				}
+			}
+		}
+	}
+	// The point: a long text costs about the limit's worth of work.
+	long := strings.Repeat(benchText, 200)
+	ids, ok := llama3(t).EncodeLimit(long, true, false, 100)
+	if ok || len(ids) > 116 {
+		t.Errorf("%d bytes with limit 100: ok %v, %d tokens", len(long), ok, len(ids))
 	}
 }

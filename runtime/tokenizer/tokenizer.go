@@ -245,21 +245,46 @@ func (t *Tokenizer) cacheSpecial() {
 // tokens written in the text (e.g. "<|eot_id|>") become those tokens.
 // User-defined tokens are always matched whole, as in libllama.
 func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
-	out := make([]int32, 0, len(text)/3+2)
+	ids, _ := t.encode(text, addSpecial, parseSpecial, -1)
+	return ids
+}
+
+// EncodeLimit tokenizes text as Encode does while the tokens number at most
+// limit, and stops soon after they pass it: then it returns ok false and a
+// prefix of more than limit tokens (not the whole text's). A server uses it
+// so that a prompt too long for its context costs the merges of a context's
+// worth of words, not of the whole text. (A SentencePiece vocabulary has no
+// words to stop between: each run of text between special tokens is merged
+// whole.)
+func (t *Tokenizer) EncodeLimit(text string, addSpecial, parseSpecial bool, limit int) (ids []int32, ok bool) {
+	return t.encode(text, addSpecial, parseSpecial, max(limit, 0))
+}
+
+// encode is Encode with an optional token limit (negative: none).
+func (t *Tokenizer) encode(text string, addSpecial, parseSpecial bool, limit int) ([]int32, bool) {
+	n := len(text)/3 + 2
+	if limit >= 0 {
+		n = min(n, limit+2)
+	}
+	out := make([]int32, 0, n)
 	if addSpecial && t.addBOS && t.bos != NoToken {
 		out = append(out, t.bos)
 	}
+	over := func() bool { return limit >= 0 && len(out) > limit }
 	sc := scratchPool.Get().(*scratch)
 	defer putScratch(sc)
 	prevSpecial := true // SPM: the space prefix goes before the first text and after each special token
 	for _, fr := range t.partition(text, parseSpecial) {
+		if over() {
+			return out, false
+		}
 		if fr.id != NoToken {
 			out = append(out, fr.id)
 			prevSpecial = true
 			continue
 		}
 		if t.bpe {
-			out = t.encodeBPE(fr.text, sc, out)
+			out = t.encodeBPE(fr.text, sc, out, limit)
 			continue
 		}
 		s := fr.text
@@ -272,7 +297,7 @@ func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
 	if addSpecial && t.addEOS && t.eos != NoToken {
 		out = append(out, t.eos)
 	}
-	return out
+	return out, !over()
 }
 
 // scratch holds the buffers of one Encode; pooled so that steady-state
