@@ -83,7 +83,7 @@ func FuzzConfigJSON(f *testing.F) {
 }
 
 func FuzzTokenizerJSON(f *testing.F) {
-	tj, err := builtinTokenizer().tokenizerJSON()
+	tj, err := builtinTokenizer(TokenizerLlama3).tokenizerJSON()
 	if err != nil {
 		f.Fatal(err)
 	}
