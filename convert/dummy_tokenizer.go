@@ -59,6 +59,10 @@ type tokenizerFlavour struct {
 	// preTokenizer is tokenizer.json's pre_tokenizer, the pipeline split
 	// describes.
 	preTokenizer any
+	// ignoreMerges is the BPE model's ignore_merges: a word that is a token
+	// is not merged (Llama 3, as llama.cpp's llama-bpe does), or it is
+	// (Falcon, as llama.cpp's falcon3 does).
+	ignoreMerges bool
 	// specials are the special tokens, in id order after the merges.
 	specials []string
 	// bos and eos are tokenizer_config.json's tokens; addBOS says whether
@@ -81,6 +85,7 @@ var flavours = [...]tokenizerFlavour{
 				map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false},
 			},
 		},
+		ignoreMerges: true,
 		specials:     []string{"<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>"},
 		bos:          "<|begin_of_text|>",
 		eos:          "<|eot_id|>",
@@ -100,6 +105,7 @@ var flavours = [...]tokenizerFlavour{
 				map[string]any{"type": "Digits", "individual_digits": true},
 			},
 		},
+		ignoreMerges: false,
 		// Falcon3's first special tokens (ids 0-11 in the real vocabulary);
 		// the chat role markers are plain text there, and here.
 		specials: []string{">>TITLE<<", ">>ABSTRACT<<", ">>INTRODUCTION<<", ">>SUMMARY<<", ">>COMMENT<<", ">>ANSWER<<",
@@ -409,7 +415,7 @@ func (t *dummyTokenizer) tokenizerJSON() ([]byte, error) {
 		"decoder":        map[string]any{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
 		"model": map[string]any{
 			"type": "BPE", "dropout": nil, "unk_token": nil, "continuing_subword_prefix": nil,
-			"end_of_word_suffix": nil, "fuse_unk": false, "byte_fallback": false, "ignore_merges": true,
+			"end_of_word_suffix": nil, "fuse_unk": false, "byte_fallback": false, "ignore_merges": t.f.ignoreMerges,
 			"vocab": vocab, "merges": t.merges,
 		},
 	}
