@@ -58,8 +58,11 @@ func dummyModel(opts DummyOptions) (Layout, *Config, *Arch, []weightSpec, error)
 			return l, nil, nil, nil, err
 		}
 	}
-	if l.Vocab < builtinVocabSize() {
-		return l, nil, nil, nil, fmt.Errorf("layout %s: vocabulary of %d tokens is smaller than the built-in tokenizer's %d", l.Name, l.Vocab, builtinVocabSize())
+	if _, err := l.Tokenizer.flavour(); err != nil {
+		return l, nil, nil, nil, fmt.Errorf("layout %s: %w", l.Name, err)
+	}
+	if l.Vocab < dummyVocabSize {
+		return l, nil, nil, nil, fmt.Errorf("layout %s: vocabulary of %d tokens is smaller than the built-in tokenizer's %d", l.Name, l.Vocab, dummyVocabSize)
 	}
 	cfg := l.config()
 	if err := cfg.validate(); err != nil {
@@ -81,7 +84,7 @@ func WriteDummyGGUF(ctx context.Context, path string, opts DummyOptions) error {
 	if err != nil {
 		return err
 	}
-	vocab, err := dummyVocab(cfg)
+	vocab, err := dummyVocab(l, cfg)
 	if err != nil {
 		return err
 	}

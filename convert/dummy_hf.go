@@ -41,7 +41,7 @@ func WriteDummyHF(ctx context.Context, dir string, opts DummyOptions) error {
 	for _, s := range specs {
 		tensors = append(tensors, dummyHFTensors(s.Weight, a, opts)...)
 	}
-	tok := builtinTokenizer()
+	tok := builtinTokenizer(l.Tokenizer)
 	tj, err := tok.tokenizerJSON()
 	if err != nil {
 		return err
@@ -62,7 +62,7 @@ func WriteDummyHF(ctx context.Context, dir string, opts DummyOptions) error {
 	if err := atomicfile.WriteFile(filepath.Join(dir, "tokenizer_config.json"), tc, 0o644); err != nil {
 		return err
 	}
-	gen := dummyGeneration()
+	gen := tok.generation()
 	files := []struct {
 		name string
 		v    any

@@ -31,6 +31,9 @@ type Layout struct {
 	// EmbedDefault (F16) for most, Q8_0 for 1bitLLM's 3B as bitnet.cpp
 	// wrote it (FORMATS.md §10).
 	Embed EmbedType
+	// Tokenizer is the family of the built-in tokenizer the dummy carries:
+	// Llama 3's (the zero value) or Falcon3's for the falcon3-* layouts.
+	Tokenizer DummyTokenizer
 }
 
 // sizeLayout is one of bitnet.cpp's generate-dummy-bitnet-model sizes
@@ -51,6 +54,7 @@ func falcon3Layout(name string, hidden, ffn, layers, heads, ctx int) Layout {
 		Name: name, HFArchitecture: "LlamaForCausalLM", HiddenAct: "silu",
 		Hidden: hidden, FFN: ffn, Layers: layers, Heads: heads, KVHeads: 4, HeadDim: 256,
 		Vocab: 131072, Context: ctx, RopeTheta: 1000042, Tied: false, RMSEps: 1e-6,
+		Tokenizer: TokenizerFalcon3,
 	}
 }
 

@@ -170,9 +170,14 @@ func TestLayouts(t *testing.T) {
 				t.Errorf("%s: %s has %d×%d weights, not whole I2_S blocks", name, s.GGUFName, s.Rows, s.Cols)
 			}
 		}
-		if cfg.VocabSize < builtinVocabSize() {
+		if cfg.VocabSize < dummyVocabSize {
 			t.Errorf("%s: vocabulary %d", name, cfg.VocabSize)
 		}
+	}
+	bad := tinyLlama
+	bad.Tokenizer = 9
+	if _, _, _, _, err := dummyModel(DummyOptions{Layout: &bad}); err == nil || !strings.Contains(err.Error(), "built-in tokenizer") {
+		t.Errorf("unknown tokenizer family: %v", err)
 	}
 	if _, err := LookupLayout("2b-4t"); err != nil {
 		t.Error(err)
@@ -191,6 +196,7 @@ func TestDummyHFRoundTrip(t *testing.T) {
 		{tinySilu, DummyOptions{MaxShardBytes: 200 << 10}},
 		{tinyLlama, DummyOptions{Packed: true}},
 		{tinyB158, DummyOptions{Packed: true}},
+		{tinyFalcon3, DummyOptions{}},
 	}
 	for _, c := range cases {
 		name := c.layout.Name
@@ -230,7 +236,7 @@ func TestDummyHFRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			builtin, err := dummyVocab(ck.Config)
+			builtin, err := dummyVocab(c.layout, ck.Config)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -333,7 +339,7 @@ func TestFalcon3Layouts(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := l.config()
-		if c.HeadDim != 256 || c.RopeTheta != 1000042 || l.Tied || c.VocabSize != 131072 || c.RMSNormEps != 1e-6 || c.NumKeyValueHeads != 4 {
+		if c.HeadDim != 256 || c.RopeTheta != 1000042 || l.Tied || c.VocabSize != 131072 || c.RMSNormEps != 1e-6 || c.NumKeyValueHeads != 4 || l.Tokenizer != TokenizerFalcon3 {
 			t.Errorf("%s: %+v", name, c)
 		}
 	}
@@ -366,4 +372,112 @@ func TestDummyHFInterrupted(t *testing.T) {
 	if _, err := OpenCheckpoint(dir); err == nil || !strings.Contains(err.Error(), "config.json is missing") {
 		t.Errorf("the interrupted checkpoint opens: %v", err)
 	}
+}
+
+// TestFalcon3DummyTokenizer: a falcon3 layout's dummy GGUF carries
+// Falcon3's tokenizer (pre-tokenizer falcon3, Falcon's specials,
+// <|endoftext|> as BOS and EOS, no BOS added, the falcon3 chat template,
+// no merge with a digit), and its Hugging Face checkpoint converts to the
+// same tokenizer metadata, key for key.
+func TestFalcon3DummyTokenizer(t *testing.T) {
+	f, err := gguf.Open(writeTinyGGUF(t, tinyFalcon3, DummyOptions{Type: gguf.I2_S, Seed: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if pre, _ := f.String("tokenizer.ggml.pre"); pre != "falcon3" {
+		t.Errorf("tokenizer.ggml.pre %q, want falcon3", pre)
+	}
+	toks, _ := f.Strings("tokenizer.ggml.tokens")
+	tt, _ := f.Array("tokenizer.ggml.token_type")
+	types, _ := tt.Values.([]int32)
+	if len(types) != len(toks) {
+		t.Fatalf("%d token types for %d tokens", len(types), len(toks))
+	}
+	id := map[string]int{}
+	for i, tok := range toks {
+		id[tok] = i
+	}
+	for _, s := range []string{">>TITLE<<", ">>ABSTRACT<<", ">>QUESTION<<", ">>ANSWER<<", "<|endoftext|>"} {
+		if i, ok := id[s]; !ok || types[i] != TokenControl {
+			t.Errorf("%s: id %d (%v), type %d; want a control token", s, i, ok, types[i])
+		}
+	}
+	if _, ok := id["<|begin_of_text|>"]; ok {
+		t.Error("the Falcon3 vocabulary has Llama 3's <|begin_of_text|>")
+	}
+	eot := uint64(id["<|endoftext|>"])
+	bos, _ := f.Uint("tokenizer.ggml.bos_token_id")
+	eos, _ := f.Uint("tokenizer.ggml.eos_token_id")
+	if bos != eot || eos != eot {
+		t.Errorf("BOS %d, EOS %d; want <|endoftext|> %d for both", bos, eos, eot)
+	}
+	if add, ok := f.Bool("tokenizer.ggml.add_bos_token"); !ok || add {
+		t.Errorf("add_bos_token %v (present %v), want false", add, ok)
+	}
+	if tmpl, _ := f.String("tokenizer.chat_template"); tmpl != flavours[TokenizerFalcon3].chatTemplate || !strings.Contains(tmpl, "<|assistant|>") {
+		t.Errorf("chat template %q", tmpl)
+	}
+	merges, _ := f.Strings("tokenizer.ggml.merges")
+	if len(merges) == 0 {
+		t.Fatal("no merges")
+	}
+	for _, m := range merges {
+		if strings.ContainsAny(m, "0123456789") {
+			t.Errorf("merge %q joins a digit: Falcon3 splits numbers into single digits", m)
+		}
+	}
+
+	dir := writeTinyHF(t, tinyFalcon3, DummyOptions{})
+	var tj struct {
+		PreTokenizer struct {
+			Type          string `json:"type"`
+			PreTokenizers []struct {
+				Type string `json:"type"`
+			} `json:"pretokenizers"`
+		} `json:"pre_tokenizer"`
+	}
+	var tc struct {
+		BOS          string `json:"bos_token"`
+		EOS          string `json:"eos_token"`
+		ChatTemplate string `json:"chat_template"`
+	}
+	for name, v := range map[string]any{"tokenizer.json": &tj, "tokenizer_config.json": &tc} {
+		if err := readJSONFile(filepath.Join(dir, name), maxJSONFile, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var chain []string
+	for _, p := range tj.PreTokenizer.PreTokenizers {
+		chain = append(chain, p.Type)
+	}
+	if got := tj.PreTokenizer.Type + strings.Join(chain, ","); got != "SequencePunctuation,ByteLevel,Digits" {
+		t.Errorf("pre_tokenizer %s, want a Sequence of Punctuation, ByteLevel, Digits", got)
+	}
+	if tc.BOS != "<|endoftext|>" || tc.EOS != "<|endoftext|>" || tc.ChatTemplate != flavours[TokenizerFalcon3].chatTemplate {
+		t.Errorf("tokenizer_config.json: %+v", tc)
+	}
+	out := filepath.Join(t.TempDir(), "converted.gguf")
+	if err := Convert(context.Background(), dir, out, Options{Type: gguf.I2_S}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := gguf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if a, b := tokenizerKV(f), tokenizerKV(g); !reflect.DeepEqual(a, b) {
+		t.Errorf("tokenizer metadata differs:\n dummy     %v\n converted %v", a, b)
+	}
+}
+
+// tokenizerKV is a GGUF's tokenizer.* metadata.
+func tokenizerKV(f *gguf.File) []gguf.KV {
+	var kv []gguf.KV
+	for _, e := range f.KV {
+		if strings.HasPrefix(e.Key, "tokenizer.") {
+			kv = append(kv, e)
+		}
+	}
+	return kv
 }

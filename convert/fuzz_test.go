@@ -83,11 +83,13 @@ func FuzzConfigJSON(f *testing.F) {
 }
 
 func FuzzTokenizerJSON(f *testing.F) {
-	tj, err := builtinTokenizer().tokenizerJSON()
-	if err != nil {
-		f.Fatal(err)
+	for k := range flavours {
+		tj, err := builtinTokenizer(DummyTokenizer(k)).tokenizerJSON()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(tj, 600)
 	}
-	f.Add(tj, 600)
 	f.Add([]byte(`{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]},"added_tokens":[{"id":3,"content":"<s>","special":true}]}`), 4)
 	f.Add([]byte(`{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":[["a","b"]]}}`), 3)
 	f.Add([]byte(`{"model":{"type":"BPE","vocab":{"a":-1},"merges":[]}}`), 3)

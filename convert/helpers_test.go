@@ -26,6 +26,13 @@ var (
 		Hidden: 256, FFN: 512, Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 64,
 		Vocab: 512, Context: 256, RopeTheta: 10000, Tied: false,
 	}
+	// tinyFalcon3 is tinyLlama with Falcon3's built-in tokenizer.
+	tinyFalcon3 = Layout{
+		Name: "tiny-falcon3", HFArchitecture: "LlamaForCausalLM", HiddenAct: "silu",
+		Hidden: 256, FFN: 512, Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 64,
+		Vocab: 512, Context: 256, RopeTheta: 1000042, Tied: false, RMSEps: 1e-6,
+		Tokenizer: TokenizerFalcon3,
+	}
 )
 
 // writeTinyHF writes a tiny dummy checkpoint into a new temporary directory.

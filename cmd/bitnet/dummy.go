@@ -25,7 +25,9 @@ func newDummyCmd() *cobra.Command {
 		Use:   "dummy --size SIZE",
 		Short: "Write a model with random ternary weights, for tests and benchmarks",
 		Long: `dummy writes a model of a chosen size with random (seeded) ternary weights and a
-small built-in byte-level BPE tokenizer:
+small built-in byte-level BPE tokenizer (512 tokens) of the model's family:
+Falcon3's pre-tokenizer, special tokens and chat format for falcon3-*, Llama 3's
+for the others. It writes:
 
   - by default a ready-to-run GGUF (--type as for convert), streamed tensor by
     tensor, so even --size 100B needs little memory, only disk;

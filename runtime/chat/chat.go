@@ -180,7 +180,16 @@ func Parse(name, source string) (Template, error) {
 	if err != nil {
 		return Template{}, err
 	}
-	return Template{&compiled{name: name, source: source, tmpl: tmpl}}, nil
+	// A file carrying a built-in format's source (bitnet dummy writes the
+	// falcon3 one) is that format, stops included: "<|user|>" is not in
+	// the falcon3 source literally, so deriving would find none.
+	var stops []string
+	for _, b := range builtins {
+		if b.source == source {
+			stops = b.stops
+		}
+	}
+	return Template{&compiled{name: name, source: source, tmpl: tmpl, stops: stops}}, nil
 }
 
 // IsMarker reports whether a GGUF's tokenizer.chat_template is bitnet.cpp's

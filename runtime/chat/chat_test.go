@@ -196,6 +196,11 @@ func TestStops(t *testing.T) {
 		if got := tmpl.Stops(); !slices.Equal(got, want) {
 			t.Errorf("%s: Stops = %q, want %q", name, got, want)
 		}
+		// The same source read from a file (a dummy GGUF) stops alike.
+		parsed, err := Parse("file", tmpl.Source())
+		if got := parsed.Stops(); err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s parsed: Stops = %q, want %q (%v)", name, got, want, err)
+		}
 	}
 }
 
