@@ -52,8 +52,10 @@ const (
 )
 
 // i2sLUTScratch is one call's tables and row sums, taken from a
-// sync.Pool: 64 KiB is too large for a goroutine stack frame, and a
-// pool keeps steady state free of allocation without a field per thread.
+// sync.Pool: on the stack 64 KiB of tables would be zeroed on every call
+// and grow every worker's stack, and the row sums depend on the call; the
+// pool keeps steady state free of allocation (it refills only after a
+// garbage collection empties it) without a field per thread.
 type i2sLUTScratch struct {
 	tab1 [i2sLUTPos][256]uint64     // one tile
 	tab2 [i2sLUTPos2][2][256]uint64 // two tiles, the same position's side by side
