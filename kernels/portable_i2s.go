@@ -67,9 +67,11 @@ func laneSum(v uint64) int32 {
 	return int32(v&0xffff + v>>16&0xffff + v>>32&0xffff + v>>48)
 }
 
-// i2sRowsPortable computes rows [m0, m1) for every token with the product
-// trick when rows start at block boundaries (K a multiple of 128); other
-// shapes, where a row starts inside a block, take the reference. Rows are
+// i2sRowsPortable computes rows [m0, m1) for every token when rows start
+// at block boundaries (K a multiple of 128): with the lookup tables of
+// portable_i2s_lut.go when the call has rows enough to pay for building
+// them, else with the product trick. Other shapes, where a row starts
+// inside a block, take the reference. For the product trick rows are
 // taken in strips of i2sStrip, tokens in tiles of i2sTile, the row in
 // chunks of i2sChunk activations: the layout of a tile's chunk (the four
 // tokens' words interleaved) serves the whole strip and stays in L1.
@@ -77,6 +79,10 @@ func i2sRowsPortable(out []float32, w *I2S, a *QActs, tok *i2sTokens, m0, m1 int
 	K := w.K
 	if K%i2sBlock != 0 {
 		i2sRowsGeneric(out, w, a, tok, m0, m1)
+		return
+	}
+	if (m1-m0)*min(a.N, i2sLUTTile) >= i2sLUTMinWork {
+		i2sRowsLUT(out, w, a, tok, m0, m1)
 		return
 	}
 	var u [i2sTile * i2sChunk / 4]uint64
