@@ -45,3 +45,23 @@ func BenchmarkLoadLlama3(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEncodeOverContext: what refusing a prompt of 256 KB (within
+// a 4096-token context's byte bound for the Llama 3 vocabulary) costs
+// with and without the token limit.
+func BenchmarkEncodeOverContext(b *testing.B) {
+	tok := llama3(b)
+	text := strings.Repeat(benchText, 64)
+	b.Run("Encode", func(b *testing.B) {
+		b.SetBytes(int64(len(text)))
+		for b.Loop() {
+			tok.Encode(text, true, true)
+		}
+	})
+	b.Run("EncodeLimit4095", func(b *testing.B) {
+		b.SetBytes(int64(len(text)))
+		for b.Loop() {
+			tok.EncodeLimit(text, true, true, 4095)
+		}
+	})
+}

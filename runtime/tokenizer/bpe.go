@@ -107,26 +107,103 @@ func (t *Tokenizer) initBPE(merges []string) error {
 	return nil
 }
 
+// bpeWindow is the bytes of text pre-tokenized at once under a token limit
+// (a variable for the tests, which shrink it to a few bytes).
+var bpeWindow = 16 << 10
+
 // encodeBPE tokenizes one fragment of plain text, stopping after the word
-// that takes out past limit tokens (negative: no limit).
+// that takes out past limit tokens (negative: no limit). Under a limit, a
+// long fragment is pre-tokenized a window at a time, so that refusing a
+// long prompt costs scratch for a window and the work of a limit's worth
+// of words, whatever the text's length; the words are the same as in one
+// piece (see stableWords).
 func (t *Tokenizer) encodeBPE(text string, sc *scratch, out []int32, limit int) []int32 {
-	decodeCodepoints(text, &sc.cp)
-	if n := len(sc.cp.r); cap(sc.spansA) < n {
-		sc.spansA, sc.spansB = make([]span, 0, n), make([]span, 0, n)
-	}
-	words := t.pre.split(&sc.cp, sc.spansA, sc.spansB)
-	for _, w := range words {
-		word := sc.word[:0]
-		for _, r := range sc.cp.r[w.lo:w.hi] {
-			word = utf8.AppendRune(word, r)
+	window := bpeWindow
+	for text != "" {
+		last := limit < 0 || len(text) <= window
+		chunk := text
+		if !last {
+			chunk = text[:runeCut(text, window)]
 		}
-		sc.word = word
-		out = t.encodeWord(word, sc, out)
-		if limit >= 0 && len(out) > limit {
+		decodeCodepoints(chunk, &sc.cp)
+		if n := len(sc.cp.r); cap(sc.spansA) < n {
+			sc.spansA, sc.spansB = make([]span, 0, n), make([]span, 0, n)
+		}
+		words := t.pre.split(&sc.cp, sc.spansA, sc.spansB)
+		if !last {
+			words = words[:stableWords(&sc.cp, words)]
+			if len(words) == 0 {
+				window *= 2 // one word (a run of letters, spaces …) fills the window
+				continue
+			}
+		}
+		for _, w := range words {
+			word := sc.word[:0]
+			for _, r := range sc.cp.r[w.lo:w.hi] {
+				word = utf8.AppendRune(word, r)
+			}
+			sc.word = word
+			out = t.encodeWord(word, sc, out)
+			if limit >= 0 && len(out) > limit {
+				return out
+			}
+		}
+		if last {
 			break
 		}
+		text = text[byteOffset(chunk, words[len(words)-1].hi):]
 	}
 	return out
+}
+
+// stableWords is how many leading words of a window, cut from a longer
+// text, are the words the whole text gives there. Which pattern matches at
+// a word's start is decided within its first three characters (the
+// longest fixed alternative is a contraction: 'll, 've, 're; a window
+// holding only "'l" would match "'" alone), and where a match ends that
+// holds a non-space character, by the first character that cannot extend
+// it. So a word with a non-space character and two more characters after
+// it in the window is settled, and so is everything before it. A word of
+// spaces alone is not: "\s*[\r\n]+" reaches the last newline of the
+// whole run of spaces, which may go on past the window.
+// TestWindowsSplitAsWhole fails with one character of margin instead of two.
+func stableWords(cp *codepoints, words []span) int {
+	for k := len(words); k > 0; k-- {
+		w := words[k-1]
+		if w.hi >= len(cp.r)-1 {
+			continue
+		}
+		for _, c := range cp.class[w.lo:w.hi] {
+			if c&cpSpace == 0 {
+				return k
+			}
+		}
+	}
+	return 0
+}
+
+// runeCut is where to cut text near n so that both sides decode as the
+// whole text decodes: the last UTF-8 sequence start at or up to three bytes
+// before n, else n itself (those bytes are invalid, one U+FFFD each, in the
+// whole text too). n must be less than len(text).
+func runeCut(text string, n int) int {
+	for i := n; i >= max(n-utf8.UTFMax+1, 0); i-- {
+		if utf8.RuneStart(text[i]) {
+			return i
+		}
+	}
+	return n
+}
+
+// byteOffset is the offset in text of its n-th codepoint as
+// decodeCodepoints counts them (an invalid byte is one).
+func byteOffset(text string, n int) int {
+	off := 0
+	for range n {
+		_, size := utf8.DecodeRuneInString(text[off:])
+		off += size
+	}
+	return off
 }
 
 func (t *Tokenizer) encodeWord(word []byte, sc *scratch, out []int32) []int32 {
