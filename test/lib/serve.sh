@@ -1,30 +1,20 @@
-# Shared by the end-to-end test scripts (test/openai, test/webui), which
-# source it after setting test_name: a scratch directory removed on exit
-# (stopping the server first), fail, the node/npm check, the bitnet binary
-# with its small test model, and starting and stopping `bitnet serve`.
+# Shared by the end-to-end test scripts that serve a model (test/openai,
+# test/webui), which source it after setting test_name: common.sh, the
+# bitnet binary with its small test model, and starting and stopping
+# `bitnet serve` (a server still running at exit is stopped).
 
-here=$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-work=$(mktemp -d)
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 server_pid=""
 url=""
 
-cleanup() {
+# on_exit stops the server, if it still runs, before $work goes.
+on_exit() {
 	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
 		kill -TERM "$server_pid" 2>/dev/null || true
 		wait "$server_pid" 2>/dev/null || true
 	fi
-	rm -rf "$work"
 }
-trap cleanup EXIT
-
-fail() {
-	echo "$test_name: FAIL: $*"
-	exit 1
-}
-
-command -v node >/dev/null || fail "node is not installed"
-command -v npm >/dev/null || fail "npm is not installed"
 
 # build_bitnet_and_model writes $work/bitnet and $work/model.gguf: the
 # 125M layout with its vocabulary cut to the built-in tokenizer's 512
@@ -34,11 +24,6 @@ build_bitnet_and_model() {
 	echo "== build bitnet and the test model"
 	(cd "$root" && go build -o "$work/bitnet" ./cmd/bitnet) || fail "go build"
 	"$work/bitnet" dummy --size 125M --vocab 512 -q -o "$work/model.gguf" || fail "writing the test model"
-}
-
-# npm_version PKG prints the version of PKG installed beside the script, if any.
-npm_version() {
-	(cd "$here" && node -p "try { require('./node_modules/$1/package.json').version } catch { '' }" 2>/dev/null || true)
 }
 
 # start_server ARGS... runs `bitnet serve -m $work/model.gguf --host

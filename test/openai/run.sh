@@ -20,11 +20,7 @@ test_name="openai node test"
 source "$(dirname "$0")/../lib/serve.sh"
 build_bitnet_and_model
 
-echo "== npm install openai@$OPENAI_VERSION ajv@$AJV_VERSION"
-if [ "$(npm_version openai)" != "$OPENAI_VERSION" ] || [ "$(npm_version ajv)" != "$AJV_VERSION" ]; then
-	(cd "$here" && npm install --no-save --no-audit --no-fund --loglevel=error "openai@$OPENAI_VERSION" "ajv@$AJV_VERSION") ||
-		fail "npm install openai@$OPENAI_VERSION ajv@$AJV_VERSION"
-fi
+npm_require "openai@$OPENAI_VERSION" "ajv@$AJV_VERSION"
 
 key="test-key-$$"
 start_server -c 1024 --parallel 4 --api-key "$key" --alias tiny-bitnet --cors-origin https://app.test --shutdown-timeout 10s

@@ -14,25 +14,11 @@ set -euo pipefail
 
 TOKENIZERS_VERSION=0.2.0
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+test_name="tokenizer reference"
+# shellcheck source=../lib/common.sh
+source "$(dirname "$0")/../lib/common.sh"
 
-fail() {
-	echo "tokenizer reference: FAIL: $*"
-	exit 1
-}
-
-command -v node >/dev/null || fail "node is not installed"
-command -v npm >/dev/null || fail "npm is not installed"
-
-echo "== npm install @huggingface/tokenizers@$TOKENIZERS_VERSION"
-installed=$(cd "$here" && node -p "try { require('./node_modules/@huggingface/tokenizers/package.json').version } catch { '' }" 2>/dev/null || true)
-if [ "$installed" != "$TOKENIZERS_VERSION" ]; then
-	(cd "$here" && npm install --no-save --no-audit --no-fund --loglevel=error "@huggingface/tokenizers@$TOKENIZERS_VERSION") ||
-		fail "npm install @huggingface/tokenizers@$TOKENIZERS_VERSION"
-fi
+npm_require "@huggingface/tokenizers@$TOKENIZERS_VERSION"
 
 echo "== dummy checkpoints of each tokenizer family, converted"
 (cd "$root" && go build -o "$work/bitnet" ./cmd/bitnet) || fail "go build"

@@ -28,11 +28,7 @@ echo "browser: $("$chromium" --version 2>/dev/null)"
 
 build_bitnet_and_model
 
-echo "== npm install puppeteer-core@$PUPPETEER_VERSION"
-if [ "$(npm_version puppeteer-core)" != "$PUPPETEER_VERSION" ]; then
-	(cd "$here" && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-save --no-audit --no-fund --loglevel=error "puppeteer-core@$PUPPETEER_VERSION") ||
-		fail "npm install puppeteer-core@$PUPPETEER_VERSION"
-fi
+PUPPETEER_SKIP_DOWNLOAD=1 npm_require "puppeteer-core@$PUPPETEER_VERSION"
 
 key="web-key-$$"
 start_server -c 2048 --parallel 2 --api-key "$key" --alias tiny-bitnet --shutdown-timeout 10s
