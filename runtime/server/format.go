@@ -46,6 +46,8 @@ func (f format) full(choices []choiceResult, u Usage) any {
 		cc := make([]chatChoice, len(choices))
 		for i, c := range choices {
 			if f.tools && (f.forced || isCalls(c.text)) {
+				// logprobs follow content, and a call reply has none:
+				// null, as OpenAI's API gives.
 				cc[i] = f.callsChoice(i, c.text, c.reason)
 				continue
 			}

@@ -321,12 +321,6 @@ func (s *Server) structured(req *chatRequest, g *genRequest, msgs []ChatMessage)
 	}
 	switch {
 	case plan != nil:
-		if g.logprobs >= 0 {
-			// A call reply has no content for them to follow, and a
-			// stream holds its first text back; refused rather than
-			// half served.
-			return nil, nil, badRequest("logprobs", "logprobs cannot be combined with tools (unless tool_choice is 'none')")
-		}
 		msgs = withToolPrompt(msgs, plan.prompt)
 		g.gram, e = s.newGrammar(plan.calls, !plan.forced, text, "tools")
 		if plan.forced {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -166,7 +167,6 @@ func TestStructuredFieldErrors(t *testing.T) {
 	ts := newTestServer(t, 1, 1024, server.Config{}, nil)
 	const msgs = `"messages":[{"role":"user","content":"hi"}]`
 	tests := []struct{ body, param string }{
-		{`{` + msgs + `,"tools":[` + weatherTool + `],"logprobs":true}`, "logprobs"},
 		{`{"messages":[{"role":"user","content":"hi","name":"bob"}]}`, "messages[0].name"},
 		{`{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"x","refusal":null}]}`, "messages[1].refusal"},
 		{`{"messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}","extra":1}}]}]}`, "messages[0].tool_calls[0].function.extra"},
@@ -180,9 +180,93 @@ func TestStructuredFieldErrors(t *testing.T) {
 			t.Errorf("%s: status %d, body %s; want 400 with param %s", tc.body, resp.StatusCode, b, tc.param)
 		}
 	}
-	// logprobs with tools that call nothing are served.
-	resp, b := post(t, ts.url+"/v1/chat/completions", `{`+msgs+`,"tools":[`+weatherTool+`],"tool_choice":"none","logprobs":true,"max_tokens":3}`)
-	if resp.StatusCode != 200 {
-		t.Errorf("tool_choice none with logprobs: %d %s", resp.StatusCode, b)
+}
+
+// TestToolCallLogprobs: logprobs come with tools as OpenAI serves them: a
+// text reply carries them for its content, whole and streamed (including
+// the tokens held back while the first text decided between text and a
+// call), and a call reply, which has no content, carries none.
+func TestToolCallLogprobs(t *testing.T) {
+	ts := newTestServer(t, 1, 1024, server.Config{}, nil)
+	const msgs = `"messages":[{"role":"user","content":"hi"}]`
+	tests := []struct {
+		name, extra string
+		calls       bool
+	}{
+		{"required", `"tool_choice":"required"`, true},
+		{"auto, '[' forced", `"tool_choice":"auto","logit_bias":{"91":100}`, true},
+		{"auto, '[' banned", `"tool_choice":"auto","logit_bias":{"91":-100}`, false},
+		{"none", `"tool_choice":"none"`, false},
+	}
+	for _, tc := range tests {
+		body := `{` + msgs + `,"tools":[` + weatherTool + `],` + tc.extra + `,"logprobs":true,"top_logprobs":2,"max_tokens":40,"temperature":0}`
+		resp, b := post(t, ts.url+"/v1/chat/completions", body)
+		var r struct {
+			Choices []struct {
+				Message struct {
+					Content   *string           `json:"content"`
+					ToolCalls []json.RawMessage `json:"tool_calls"`
+				} `json:"message"`
+				Logprobs *struct {
+					Content []struct{ Token string } `json:"content"`
+				} `json:"logprobs"`
+			} `json:"choices"`
+		}
+		decode(t, b, &r)
+		if resp.StatusCode != 200 || len(r.Choices) != 1 {
+			t.Fatalf("%s: %d %s", tc.name, resp.StatusCode, b)
+		}
+		c := r.Choices[0]
+		if tc.calls {
+			if len(c.Message.ToolCalls) == 0 || c.Logprobs != nil {
+				t.Errorf("%s: want calls and null logprobs: %s", tc.name, b)
+			}
+		} else {
+			var spelled strings.Builder
+			if c.Logprobs != nil {
+				for _, e := range c.Logprobs.Content {
+					spelled.WriteString(e.Token)
+				}
+			}
+			if c.Message.Content == nil || *c.Message.Content == "" || c.Logprobs == nil || spelled.String() != *c.Message.Content {
+				t.Errorf("%s: logprobs spell %q for content %v: %s", tc.name, spelled.String(), c.Message.Content, b)
+			}
+		}
+
+		// Streamed: the same reply, logprobs on content deltas only.
+		_, sb := post(t, ts.url+"/v1/chat/completions", strings.Replace(body, `"max_tokens"`, `"stream":true,"max_tokens"`, 1))
+		var content, spelled strings.Builder
+		for _, d := range sseData(t, strings.NewReader(string(sb))) {
+			if d == "[DONE]" {
+				continue
+			}
+			var ev struct {
+				Choices []struct {
+					Delta struct {
+						Content *string `json:"content"`
+					} `json:"delta"`
+					Logprobs *struct {
+						Content []struct{ Token string } `json:"content"`
+					} `json:"logprobs"`
+				} `json:"choices"`
+			}
+			decode(t, []byte(d), &ev)
+			for _, ch := range ev.Choices {
+				if ch.Delta.Content != nil {
+					content.WriteString(*ch.Delta.Content)
+				}
+				if ch.Logprobs != nil {
+					for _, e := range ch.Logprobs.Content {
+						spelled.WriteString(e.Token)
+					}
+				}
+			}
+		}
+		switch {
+		case tc.calls && (content.Len() > 0 || spelled.Len() > 0):
+			t.Errorf("%s, streamed: calls with content %q, logprobs %q", tc.name, content.String(), spelled.String())
+		case !tc.calls && (c.Message.Content == nil || content.String() != *c.Message.Content || spelled.String() != content.String()):
+			t.Errorf("%s, streamed: content %q, logprobs spell %q; whole reply %v", tc.name, content.String(), spelled.String(), c.Message.Content)
+		}
 	}
 }

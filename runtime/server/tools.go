@@ -371,19 +371,20 @@ func (f format) callsChoice(i int, text, reason string) chatChoice {
 
 // toolStream is what streamTools keeps per choice between events.
 type toolStream struct {
-	mode  int // 0 undecided, 1 text, 2 calls
-	sc    callScanner
-	held  string
-	text  streamChoice
-	ended bool
+	mode    int // 0 undecided, 1 text, 2 calls
+	sc      callScanner
+	held    string
+	heldLps []tokenLogprob // the held text's, for a text reply
+	text    streamChoice
+	ended   bool
 }
 
 // streamTools streams a reply that may call tools, each choice on its own.
 // Until a choice's first text shows whether it is a call ('[') it holds
 // back; a call goes out as delta.tool_calls, in OpenAI's shape: a call's
 // first chunk carries its index, id, type and name with empty arguments,
-// later chunks the index and the next piece of arguments. (logprobs are
-// refused with tools, see structured.)
+// later chunks the index and the next piece of arguments. A text reply
+// carries logprobs when asked for; calls carry none, having no content.
 func (s *Server) streamTools(w http.ResponseWriter, r *http.Request, ctx context.Context, jobs []*job, g genRequest, f format) {
 	sw := newSSEWriter(w, s.cfg.WriteTimeout)
 	for i := range jobs {
@@ -392,6 +393,9 @@ func (s *Server) streamTools(w http.ResponseWriter, r *http.Request, ctx context
 		}
 	}
 	choices := make([]toolStream, len(jobs))
+	for i := range choices {
+		choices[i].text.logprobs = g.logprobs >= 0
+	}
 	usages := make([]Usage, len(jobs))
 	var buf []news
 	for left := len(jobs); left > 0; {
@@ -404,18 +408,20 @@ func (s *Server) streamTools(w http.ResponseWriter, r *http.Request, ctx context
 			if c.mode == 0 {
 				// The first text decides (see constraint.accept).
 				c.held += n.text
-				n.text = ""
+				c.heldLps = append(c.heldLps, n.lps...)
+				n.text, n.lps = "", nil
 				if f.forced || c.held != "" {
 					c.mode = 1
 					if f.forced || isCalls(c.held) {
 						c.mode = 2
 					}
 					n.text, c.held = c.held, ""
+					n.lps, c.heldLps = c.heldLps, nil
 				}
 			}
 			switch {
-			case c.mode == 1 && n.text != "":
-				if sw.event(f.delta(i, &c.text, n.text, nil)) != nil {
+			case c.mode == 1 && (n.text != "" || len(n.lps) > 0):
+				if sw.event(f.delta(i, &c.text, n.text, n.lps)) != nil {
 					return
 				}
 			case c.mode == 2 && n.text != "":
