@@ -209,3 +209,31 @@ test('tool results go back into the conversation', async () => {
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'messages[1].tool_call_id',
   );
 });
+
+test('logprobs with tools: a call has null logprobs, a text reply spells its content', async () => {
+  const call = await client.chat.completions.create({
+    model, messages: toolMessages, tools, tool_choice: 'required', temperature: 0, max_tokens: 200, logprobs: true, top_logprobs: 2,
+  });
+  assert.equal(call.choices[0].finish_reason, 'tool_calls');
+  checkCalls(call.choices[0].message.tool_calls);
+  assert.equal(call.choices[0].logprobs ?? null, null);
+  for (const stream of [false, true]) {
+    const params = { model, messages: toolMessages, tools, tool_choice: 'none', temperature: 0, max_tokens: 12, logprobs: true };
+    let content = '';
+    let spelled = '';
+    if (stream) {
+      for await (const chunk of await client.chat.completions.create({ ...params, stream: true })) {
+        const ch = chunk.choices[0];
+        if (!ch) continue;
+        content += ch.delta?.content ?? '';
+        spelled += (ch.logprobs?.content ?? []).map((e) => e.token).join('');
+      }
+    } else {
+      const r = await client.chat.completions.create(params);
+      content = r.choices[0].message.content;
+      spelled = r.choices[0].logprobs.content.map((e) => e.token).join('');
+    }
+    assert.ok(content.length > 0, 'an empty reply');
+    assert.equal(spelled, content, `stream ${stream}`);
+  }
+});
