@@ -72,7 +72,9 @@ func TestDisconnectMidStream(t *testing.T) {
 }
 
 func TestRequestTimeout(t *testing.T) {
-	ts := newTestServer(t, 1, 1<<20, server.Config{RequestTimeout: 50 * time.Millisecond}, slowEndless)
+	// Long enough for a stream to send text first even under qemu on a
+	// loaded machine; the stream is endless, so it times out regardless.
+	ts := newTestServer(t, 1, 1<<20, server.Config{RequestTimeout: 300 * time.Millisecond}, slowEndless)
 	resp, b := post(t, ts.url+"/v1/completions", `{"prompt":"a","temperature":0}`)
 	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(b), `"code":"timeout"`) {
 		t.Errorf("whole: %d %s", resp.StatusCode, b)
