@@ -107,20 +107,21 @@ func (t *Tokenizer) initBPE(merges []string) error {
 	return nil
 }
 
-// bpeWindow is the bytes of text pre-tokenized at once under a token limit
-// (a variable for the tests, which shrink it to a few bytes).
+// bpeWindow is the bytes of text pre-tokenized at once (a variable for
+// the tests, which shrink it to a few bytes).
 var bpeWindow = 16 << 10
 
 // encodeBPE tokenizes one fragment of plain text, stopping after the word
-// that takes out past limit tokens (negative: no limit). Under a limit, a
-// long fragment is pre-tokenized a window at a time, so that refusing a
-// long prompt costs scratch for a window and the work of a limit's worth
-// of words, whatever the text's length; the words are the same as in one
-// piece (see stableWords).
+// that takes out past limit tokens (negative: no limit). A long fragment
+// is pre-tokenized a window at a time, so that its scratch is a window's
+// whatever the text's length (a megabyte of text would otherwise take 36
+// MB of code points and spans), and refusing a long prompt costs the work
+// of a limit's worth of words; the words are the same as in one piece
+// (see stableWords).
 func (t *Tokenizer) encodeBPE(text string, sc *scratch, out []int32, limit int) []int32 {
 	window := bpeWindow
 	for text != "" {
-		last := limit < 0 || len(text) <= window
+		last := len(text) <= window
 		chunk := text
 		if !last {
 			chunk = text[:runeCut(text, window)]

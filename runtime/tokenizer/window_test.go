@@ -17,9 +17,9 @@ var windowPieces = []string{
 	"\xe2\x82", "\xff", "€", "🙂", "-", "_", ",", "x\n\n  y", "l", "'l", "'v", "'r", "'S", "'M", "e", "d",
 }
 
-// TestWindowsSplitAsWhole: under a token limit, long text is pre-tokenized
-// a window at a time; for every pre-tokenizer and window size the tokens
-// are those of the whole text in one piece.
+// TestWindowsSplitAsWhole: long text is pre-tokenized a window at a time;
+// for every pre-tokenizer and window size the tokens are those of the
+// whole text in one piece, with a limit and without.
 func TestWindowsSplitAsWhole(t *testing.T) {
 	defer func(w int) { bpeWindow = w }(bpeWindow)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -40,12 +40,16 @@ func TestWindowsSplitAsWhole(t *testing.T) {
 		}
 		tok.pre = pre
 		for _, text := range texts {
+			bpeWindow = 1 << 30
 			want := tok.Encode(text, false, false)
 			for _, w := range []int{1, 2, 3, 5, 8, 13, 21, 64} {
 				bpeWindow = w
 				got, ok := tok.EncodeLimit(text, false, false, 1<<30)
 				if !ok || !slices.Equal(got, want) {
 					t.Fatalf("pre %d, window %d, %q:\n got %v\nwant %v", pre, w, text, got, want)
+				}
+				if got := tok.Encode(text, false, false); !slices.Equal(got, want) {
+					t.Fatalf("pre %d, window %d, %q: Encode\n got %v\nwant %v", pre, w, text, got, want)
 				}
 			}
 		}
@@ -76,6 +80,39 @@ func FuzzWindowsSplitAsWhole(f *testing.F) {
 			if got, ok := tok.EncodeLimit(text, false, false, 1<<30); !ok || !slices.Equal(got, want) {
 				t.Fatalf("pre %d, window %d, %q:\n got %v\nwant %v", tok.pre, bpeWindow, text, got, want)
 			}
+			if got := tok.Encode(text, false, false); !slices.Equal(got, want) {
+				t.Fatalf("pre %d, window %d, %q: Encode\n got %v\nwant %v", tok.pre, bpeWindow, text, got, want)
+			}
 		}
 	})
+}
+
+// TestWindowsOnRealText: the corpus of real-world strings (code, prose in
+// many scripts, numbers, whitespace art) joined into texts longer than a
+// window tokenizes as in one piece at the default window and at small ones.
+func TestWindowsOnRealText(t *testing.T) {
+	defer func(w int) { bpeWindow = w }(bpeWindow)
+	tok := llama3(t)
+	var parts []string
+	for _, c := range readCorpus(t) {
+		parts = append(parts, c.Text)
+	}
+	for _, sep := range []string{"", "\n", " ", "\n\n  \t"} {
+		text := strings.Repeat(strings.Join(parts, sep), 4)
+		if len(text) < 3*16<<10 {
+			t.Fatalf("the corpus gives %d bytes, not enough for several default windows", len(text))
+		}
+		bpeWindow = 1 << 30
+		want := tok.Encode(text, true, true)
+		for _, w := range []int{16 << 10, 1000, 97} {
+			bpeWindow = w
+			if got := tok.Encode(text, true, true); !slices.Equal(got, want) {
+				i := 0
+				for i < min(len(got), len(want)) && got[i] == want[i] {
+					i++
+				}
+				t.Fatalf("separator %q, %d bytes, window %d: tokens differ from %d on (%d against %d tokens)", sep, len(text), w, i, len(got), len(want))
+			}
+		}
+	}
 }
