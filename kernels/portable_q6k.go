@@ -155,8 +155,10 @@ func q6KRowsPortable(out []float32, w *Dense, a *blockActs, n, m0, m1 int) {
 
 // q6KDot1 is one row of q6KRowsPortable for a single token (u, d, bsum
 // its slices), with the code words used as they are decoded rather than
-// stored: decode is memory bound on wider machines and compute bound here,
-// and the store and reload of 64 words per super-block cost a third.
+// stored and reloaded. Each quarter's six 64-bit loads are taken first
+// and each sub-block's sum is finished at once (q6KSub), rather than
+// accumulating four sums over two steps: that keeps the live values
+// within amd64's registers (the loop form spilled the sums every step).
 func q6KDot1(row []byte, u []uint64, d []float32, bsum []int16) float32 {
 	var acc float32
 	for b := range d {
@@ -169,28 +171,25 @@ func q6KDot1(row []byte, u []uint64, d []float32, bsum []int16) float32 {
 			ql := (*[48]byte)(blk[64*h+l:][:48])
 			qh := (*[16]byte)(blk[128+32*h+l:][:16])
 			ug := (*[16]uint64)(ub[16*g:][:16])
-			var s0, s1, s2, s3 int32
-			for j := 0; j < 16; j += 8 {
-				lo := binary.LittleEndian.Uint64(ql[j:])
-				hi := binary.LittleEndian.Uint64(ql[32+j:])
-				top := binary.LittleEndian.Uint64(qh[j:])
-				x0 := lo&q6KLow4 | top<<4&q6KHigh2
-				x1 := hi&q6KLow4 | top<<2&q6KHigh2
-				x2 := lo>>4&q6KLow4 | top&q6KHigh2
-				x3 := hi>>4&q6KLow4 | top>>2&q6KHigh2
-				uj := (*[8]uint64)(ug[j:][:8])
-				s0 += q6KPair(x0&q6KEven-q6KBias, uj[0], x0>>8&q6KEven-q6KBias, uj[1])
-				s1 += q6KPair(x1&q6KEven-q6KBias, uj[2], x1>>8&q6KEven-q6KBias, uj[3])
-				s2 += q6KPair(x2&q6KEven-q6KBias, uj[4], x2>>8&q6KEven-q6KBias, uj[5])
-				s3 += q6KPair(x3&q6KEven-q6KBias, uj[6], x3>>8&q6KEven-q6KBias, uj[7])
-			}
 			sc := (*[7]byte)(blk[192+8*h+g&1:][:7])
 			sb := (*[7]int16)(bs[8*h+g&1:][:7])
-			isum += int32(int8(sc[0]))*(s0-int32(sb[0])) + int32(int8(sc[2]))*(s1-int32(sb[2])) +
-				int32(int8(sc[4]))*(s2-int32(sb[4])) + int32(int8(sc[6]))*(s3-int32(sb[6]))
+			lo0, lo8 := binary.LittleEndian.Uint64(ql[0:]), binary.LittleEndian.Uint64(ql[8:])
+			hi0, hi8 := binary.LittleEndian.Uint64(ql[32:]), binary.LittleEndian.Uint64(ql[40:])
+			top0, top8 := binary.LittleEndian.Uint64(qh[0:]), binary.LittleEndian.Uint64(qh[8:])
+			isum += int32(int8(sc[0])) * (q6KSub(lo0&q6KLow4|top0<<4&q6KHigh2, lo8&q6KLow4|top8<<4&q6KHigh2, ug[0], ug[1], ug[8], ug[9]) - int32(sb[0]))
+			isum += int32(int8(sc[2])) * (q6KSub(hi0&q6KLow4|top0<<2&q6KHigh2, hi8&q6KLow4|top8<<2&q6KHigh2, ug[2], ug[3], ug[10], ug[11]) - int32(sb[2]))
+			isum += int32(int8(sc[4])) * (q6KSub(lo0>>4&q6KLow4|top0&q6KHigh2, lo8>>4&q6KLow4|top8&q6KHigh2, ug[4], ug[5], ug[12], ug[13]) - int32(sb[4]))
+			isum += int32(int8(sc[6])) * (q6KSub(hi0>>4&q6KLow4|top0>>2&q6KHigh2, hi8>>4&q6KLow4|top8>>2&q6KHigh2, ug[6], ug[7], ug[14], ug[15]) - int32(sb[6]))
 		}
 		f := f16ToF32(binary.LittleEndian.Uint16(blk[208:])) * d[b]
 		acc += float32(f * float32(isum))
 	}
 	return acc
+}
+
+// q6KSub is Σ(c−31)·q of a sub-block from its two code bytes words x, y
+// (steps j and j+1) and their four activation words.
+func q6KSub(x, y, ux0, ux1, uy0, uy1 uint64) int32 {
+	return q6KPair(x&q6KEven-q6KBias, ux0, x>>8&q6KEven-q6KBias, ux1) +
+		q6KPair(y&q6KEven-q6KBias, uy0, y>>8&q6KEven-q6KBias, uy1)
 }
