@@ -124,26 +124,22 @@ func q6KRowsPortable(out []float32, w *Dense, a *blockActs, n, m0, m1 int) {
 				q6KCodes(&c, blk)
 				sc := (*[16]byte)(blk[192:][:16])
 				dw := f16ToF32(binary.LittleEndian.Uint16(blk[208:]))
-				for t := 0; t < nt; t++ {
-					tb := (t0+t)*nb + b // the token's block index
-					ub := (*[q6KWords]uint64)(a.u[tb*q6KWords:][:q6KWords])
-					bs := (*[16]int16)(a.bsum[tb*16:][:16])
-					var isum int32
-					// Quarter g = 2h + half of the block: words 16g..16g+15,
-					// sub-blocks 8h + half + 2r, r = 0..3, each the words
-					// 2r, 2r+1 (step j = 2·half) and 8+2r, 9+2r (j + 1).
-					for g := 0; g < 4; g++ {
-						cg := (*[16]uint64)(c[16*g:][:16])
-						ug := (*[16]uint64)(ub[16*g:][:16])
-						s0 := 8*(g>>1) + g&1
-						for r := 0; r < 4; r++ {
-							v := q6KPair(cg[2*r], ug[2*r], cg[2*r+1], ug[2*r+1]) +
-								q6KPair(cg[8+2*r], ug[8+2*r], cg[9+2*r], ug[9+2*r])
-							isum += int32(int8(sc[s0+2*r])) * (v - int32(bs[s0+2*r]))
-						}
+				// Tokens in pairs, each code word loaded once for both.
+				for t := 0; t < nt; t += 2 {
+					tb0 := (t0+t)*nb + b // the token's block index
+					tb1 := tb0
+					if t+1 < nt {
+						tb1 += nb
 					}
-					f := dw * a.d[tb]
-					acc[t] += float32(f * float32(isum))
+					i0, i1 := q6KBlock2(&c, sc,
+						(*[q6KWords]uint64)(a.u[tb0*q6KWords:][:q6KWords]), (*[q6KWords]uint64)(a.u[tb1*q6KWords:][:q6KWords]),
+						(*[16]int16)(a.bsum[tb0*16:][:16]), (*[16]int16)(a.bsum[tb1*16:][:16]))
+					f0 := dw * a.d[tb0] // q6KDotGeneric's float steps
+					acc[t] += float32(f0 * float32(i0))
+					if t+1 < nt {
+						f1 := dw * a.d[tb1]
+						acc[t+1] += float32(f1 * float32(i1))
+					}
 				}
 			}
 			for t := 0; t < nt; t++ {
@@ -151,6 +147,30 @@ func q6KRowsPortable(out []float32, w *Dense, a *blockActs, n, m0, m1 int) {
 			}
 		}
 	}
+}
+
+// q6KBlock2 is the integer sum isum of q6KDotGeneric for one super-block
+// (code words c, scales sc) and two tokens (ub, bs each); an odd token
+// out passes its own words twice.
+func q6KBlock2(c *[q6KWords]uint64, sc *[16]byte, ub0, ub1 *[q6KWords]uint64, bs0, bs1 *[16]int16) (isum0, isum1 int32) {
+	// Quarter g = 2h + half of the block: words 16g..16g+15, sub-blocks
+	// 8h + half + 2r, r = 0..3, each the words 2r, 2r+1 (step j = 2·half)
+	// and 8+2r, 9+2r (j + 1).
+	for g := 0; g < 4; g++ {
+		cg := (*[16]uint64)(c[16*g:][:16])
+		u0 := (*[16]uint64)(ub0[16*g:][:16])
+		u1 := (*[16]uint64)(ub1[16*g:][:16])
+		s0 := 8*(g>>1) + g&1
+		for r := 0; r < 4; r++ {
+			c0, c1, c8, c9 := cg[2*r], cg[2*r+1], cg[8+2*r], cg[9+2*r]
+			v0 := q6KPair(c0, u0[2*r], c1, u0[2*r+1]) + q6KPair(c8, u0[8+2*r], c9, u0[9+2*r])
+			v1 := q6KPair(c0, u1[2*r], c1, u1[2*r+1]) + q6KPair(c8, u1[8+2*r], c9, u1[9+2*r])
+			sc := int32(int8(sc[s0+2*r]))
+			isum0 += sc * (v0 - int32(bs0[s0+2*r]))
+			isum1 += sc * (v1 - int32(bs1[s0+2*r]))
+		}
+	}
+	return isum0, isum1
 }
 
 // q6KDot1 is one row of q6KRowsPortable for a single token (u, d, bsum
