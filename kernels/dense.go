@@ -149,7 +149,7 @@ func MatMulDense(p *Pool, out []float32, w *Dense, x []float32, n int) {
 			// activation. The assembly tiers leave their last rows to
 			// the portable kernel, so they lay out too; the pass costs
 			// about what quantize does.
-			acts.u = growSlice(acts.u, n*w.K/4)
+			acts.u = growSlice(acts.u, n*w.K/q6KBlock*q6KStride)
 			q6KLayout(acts.u, acts.q)
 		}
 	}

@@ -77,7 +77,7 @@ func TestQ6KPortableExtremes(t *testing.T) {
 						}
 						binary.LittleEndian.PutUint16(blk[208:], f32ToF16(float32(r.NormFloat64()*0.01)))
 					}
-					a := &blockActs{n: n, k: k, q: make([]int8, n*k), d: make([]float32, n*nb), bsum: make([]int16, n*k/16), u: make([]uint64, n*k/4)}
+					a := &blockActs{n: n, k: k, q: make([]int8, n*k), d: make([]float32, n*nb), bsum: make([]int16, n*k/16), u: make([]uint64, n*nb*q6KStride)}
 					for i := range a.q {
 						a.q[i] = av()
 					}
