@@ -11,10 +11,15 @@ import (
 // BenchmarkQ6KRows is the Q6_K output head on one thread (no pool), on
 // the reference and the portable path only: a 16384×2560 slice of the
 // 2B-4T head (128256×2560), for one decode token and for four.
-func BenchmarkQ6KRows(b *testing.B) {
+func BenchmarkQ6KRows(b *testing.B) { benchRowsPortable(b, DQ6_K) }
+
+// BenchmarkF16Rows is BenchmarkQ6KRows for an F16 head.
+func BenchmarkF16Rows(b *testing.B) { benchRowsPortable(b, DF16) }
+
+func benchRowsPortable(b *testing.B, typ DType) {
 	const m, k = 16384, 2560
 	r := rand.New(rand.NewPCG(9, 9))
-	w := randDense(r, DQ6_K, m, k)
+	w := randDense(r, typ, m, k)
 	for _, n := range []int{1, 4} {
 		x := randFloats(r, n*k, 1)
 		out := make([]float32, n*m)
