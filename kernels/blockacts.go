@@ -9,6 +9,7 @@ type blockActs struct {
 	q    []int8    // n*k
 	d    []float32 // n*k/256: block b of a token holds x ≈ q*d[b]
 	bsum []int16   // n*k/16: sums of 16 consecutive q, for the -32 offset of Q6_K codes
+	u    []uint64  // n*k/256*q6KStride: q laid out for the portable Q6_K kernel (q6KLayout), when that path is on
 }
 
 const actBlock = 256
