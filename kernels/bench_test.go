@@ -66,16 +66,20 @@ func benchHead(b *testing.B, m, k, n int) {
 		w := randDense(r, typ, m, k)
 		w.Data = append(benchBytes(b, len(w.Data))[:0], w.Data...)
 		b.Run(typ.String(), func(b *testing.B) {
-			benchPaths(b, func(b *testing.B, p *Pool) {
-				b.SetBytes(int64(len(w.Data)))
-				for b.Loop() {
-					MatMulDense(p, out, w, x, n)
-				}
-				sec := b.Elapsed().Seconds() / float64(b.N)
-				b.ReportMetric(float64(m*k*n)/sec/1e9, "Gweights/s")
-			})
+			benchPaths(b, func(b *testing.B, p *Pool) { loopDense(b, p, out, w, x, n) })
 		})
 	}
+}
+
+// loopDense is the timed loop of the dense benchmarks: MatMulDense of n
+// tokens, reported in weight bytes and weights per second.
+func loopDense(b *testing.B, p *Pool, out []float32, w *Dense, x []float32, n int) {
+	b.SetBytes(int64(len(w.Data)))
+	for b.Loop() {
+		MatMulDense(p, out, w, x, n)
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(w.M*w.K*n)/sec/1e9, "Gweights/s")
 }
 
 // BenchmarkQuantizeActs is one token of the 2B-4T hidden size.

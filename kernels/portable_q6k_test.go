@@ -29,12 +29,7 @@ func benchRowsPortable(b *testing.B, typ DType) {
 		}{{"generic", genericFlags}, {"portable", portableFlags}} {
 			b.Run(fmt.Sprintf("n%d/%s", n, p.name), func(b *testing.B) {
 				defer setFlags(p.f)()
-				b.SetBytes(int64(len(w.Data)))
-				for b.Loop() {
-					MatMulDense(nil, out, w, x, n)
-				}
-				sec := b.Elapsed().Seconds() / float64(b.N)
-				b.ReportMetric(float64(m*k*n)/sec/1e9, "Gweights/s")
+				loopDense(b, nil, out, w, x, n)
 			})
 		}
 	}

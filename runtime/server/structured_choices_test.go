@@ -116,28 +116,17 @@ func TestToolCallChoices(t *testing.T) {
 		if d == "[DONE]" {
 			continue
 		}
-		var ev struct {
-			Choices []struct {
-				Index int `json:"index"`
-				Delta struct {
-					ToolCalls []struct {
-						Index    int `json:"index"`
-						Function struct {
-							Name      string `json:"name"`
-							Arguments string `json:"arguments"`
-						} `json:"function"`
-					} `json:"tool_calls"`
-				} `json:"delta"`
-				FinishReason *string `json:"finish_reason"`
-			} `json:"choices"`
-		}
+		var ev chatChunkEvent
 		decode(t, []byte(d), &ev)
 		for _, c := range ev.Choices {
 			for _, tc := range c.Delta.ToolCalls {
-				for len(calls[c.Index]) <= tc.Index {
+				if tc.Index == nil {
+					t.Fatalf("a tool call delta without index: %s", d)
+				}
+				for len(calls[c.Index]) <= *tc.Index {
 					calls[c.Index] = append(calls[c.Index], call{})
 				}
-				cl := &calls[c.Index][tc.Index]
+				cl := &calls[c.Index][*tc.Index]
 				if tc.Function.Name != "" {
 					cl.name = tc.Function.Name
 				}
@@ -240,16 +229,7 @@ func TestToolCallLogprobs(t *testing.T) {
 			if d == "[DONE]" {
 				continue
 			}
-			var ev struct {
-				Choices []struct {
-					Delta struct {
-						Content *string `json:"content"`
-					} `json:"delta"`
-					Logprobs *struct {
-						Content []struct{ Token string } `json:"content"`
-					} `json:"logprobs"`
-				} `json:"choices"`
-			}
+			var ev chatChunkEvent
 			decode(t, []byte(d), &ev)
 			for _, ch := range ev.Choices {
 				if ch.Delta.Content != nil {

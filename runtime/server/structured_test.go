@@ -233,6 +233,28 @@ func TestToolCalls(t *testing.T) {
 
 type streamedCall struct{ id, name, args string }
 
+// chatChunkEvent is a chat stream event as the tests read it.
+type chatChunkEvent struct {
+	Choices []struct {
+		Index int `json:"index"`
+		Delta struct {
+			Content   *string `json:"content"`
+			ToolCalls []struct {
+				Index    *int   `json:"index"`
+				ID       string `json:"id"`
+				Function struct {
+					Name      string `json:"name"`
+					Arguments string `json:"arguments"`
+				} `json:"function"`
+			} `json:"tool_calls"`
+		} `json:"delta"`
+		Logprobs *struct {
+			Content []struct{ Token string } `json:"content"`
+		} `json:"logprobs"`
+		FinishReason *string `json:"finish_reason"`
+	} `json:"choices"`
+}
+
 // assembleToolCalls rebuilds tool calls from a stream's delta.tool_calls
 // as client libraries do: by index, the first chunk naming the call,
 // arguments concatenated.
@@ -243,22 +265,7 @@ func assembleToolCalls(t *testing.T, body string) ([]streamedCall, string) {
 		if d == "[DONE]" {
 			continue
 		}
-		var ev struct {
-			Choices []struct {
-				Delta struct {
-					Content   *string `json:"content"`
-					ToolCalls []struct {
-						Index    *int   `json:"index"`
-						ID       string `json:"id"`
-						Function struct {
-							Name      string `json:"name"`
-							Arguments string `json:"arguments"`
-						} `json:"function"`
-					} `json:"tool_calls"`
-				} `json:"delta"`
-				FinishReason *string `json:"finish_reason"`
-			} `json:"choices"`
-		}
+		var ev chatChunkEvent
 		decode(t, []byte(d), &ev)
 		for _, c := range ev.Choices {
 			if c.Delta.Content != nil && *c.Delta.Content != "" {
