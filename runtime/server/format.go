@@ -82,7 +82,6 @@ func (f format) opening(i int) any {
 type streamChoice struct {
 	logprobs bool // the request asked for them
 	offset   int  // text_offset of the next token (completions)
-	ended    bool
 }
 
 // delta is a stream event carrying new text of choice i and, when asked

@@ -148,33 +148,46 @@ func (s *Server) whole(w http.ResponseWriter, r *http.Request, ctx context.Conte
 }
 
 // stream answers with server-sent events as text arrives, one choice per
-// event. An error after the stream has started (timeout, shutdown) goes
-// out as an error event in OpenAI's shape, which client libraries raise as
-// an API error.
+// event.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, ctx context.Context, jobs []*job, g genRequest, f format) {
-	sw := newSSEWriter(w, s.cfg.WriteTimeout)
 	choices := make([]streamChoice, len(jobs))
-	usages := make([]Usage, len(jobs))
 	for i := range choices {
 		choices[i].logprobs = g.logprobs >= 0
-		if ev := f.opening(i); ev != nil {
-			if sw.event(ev) != nil {
-				return
-			}
+	}
+	s.streamEvents(w, r, ctx, jobs, g, f, func(sw *sseWriter, i int, n news) error {
+		if n.text == "" && len(n.lps) == 0 {
+			return nil
+		}
+		return sw.event(f.delta(i, &choices[i], n.text, n.lps))
+	}, nil)
+}
+
+// streamEvents is the event loop of every streamed response: the choices'
+// opening events, then each choice's news through deliver, which writes
+// what it makes of them, the end of each choice with the finish reason
+// that finish makes of the job's (nil: as it is), the usage event when
+// asked for, and [DONE]. An error after the stream has started (timeout,
+// shutdown) goes out as an error event in OpenAI's shape, which client
+// libraries raise as an API error.
+func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, ctx context.Context, jobs []*job, g genRequest, f format,
+	deliver func(sw *sseWriter, i int, n news) error, finish func(i int, reason string) string) {
+	sw := newSSEWriter(w, s.cfg.WriteTimeout)
+	for i := range jobs {
+		if ev := f.opening(i); ev != nil && sw.event(ev) != nil {
+			return
 		}
 	}
+	ended := make([]bool, len(jobs))
+	usages := make([]Usage, len(jobs))
 	var buf []news
 	for left := len(jobs); left > 0; {
 		buf = next(ctx, jobs, buf)
 		for i, n := range buf {
-			c := &choices[i]
-			if c.ended {
+			if ended[i] {
 				continue
 			}
-			if n.text != "" || len(n.lps) > 0 {
-				if sw.event(f.delta(i, c, n.text, n.lps)) != nil {
-					return // the deferred cancel frees the slots
-				}
+			if deliver(sw, i, n) != nil {
+				return // the deferred cancel frees the slots
 			}
 			if !n.done {
 				continue
@@ -183,10 +196,14 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ctx context.Cont
 				if r.Context().Err() == nil {
 					_ = sw.event(errorBody{s.jobError(context.Cause(ctx), n.err)})
 				}
-				return
+				return // the deferred cancel ends the other choices
 			}
-			c.ended, left, usages[i] = true, left-1, n.usage
-			if sw.event(f.end(i, n.reason)) != nil {
+			ended[i], left, usages[i] = true, left-1, n.usage
+			reason := n.reason
+			if finish != nil {
+				reason = finish(i, reason)
+			}
+			if sw.event(f.end(i, reason)) != nil {
 				return
 			}
 		}

@@ -376,7 +376,6 @@ type toolStream struct {
 	held    string
 	heldLps []tokenLogprob // the held text's, for a text reply
 	text    streamChoice
-	ended   bool
 }
 
 // streamTools streams a reply that may call tools, each choice on its own.
@@ -386,84 +385,54 @@ type toolStream struct {
 // later chunks the index and the next piece of arguments. A text reply
 // carries logprobs when asked for; calls carry none, having no content.
 func (s *Server) streamTools(w http.ResponseWriter, r *http.Request, ctx context.Context, jobs []*job, g genRequest, f format) {
-	sw := newSSEWriter(w, s.cfg.WriteTimeout)
-	for i := range jobs {
-		if sw.event(f.opening(i)) != nil {
-			return
-		}
-	}
 	choices := make([]toolStream, len(jobs))
 	for i := range choices {
 		choices[i].text.logprobs = g.logprobs >= 0
 	}
-	usages := make([]Usage, len(jobs))
-	var buf []news
-	for left := len(jobs); left > 0; {
-		buf = next(ctx, jobs, buf)
-		for i, n := range buf {
-			c := &choices[i]
-			if c.ended {
-				continue
-			}
-			if c.mode == 0 {
-				// The first text decides (see constraint.accept).
-				c.held += n.text
-				c.heldLps = append(c.heldLps, n.lps...)
-				n.text, n.lps = "", nil
-				if f.forced || c.held != "" {
-					c.mode = 1
-					if f.forced || isCalls(c.held) {
-						c.mode = 2
-					}
-					n.text, c.held = c.held, ""
-					n.lps, c.heldLps = c.heldLps, nil
+	deliver := func(sw *sseWriter, i int, n news) error {
+		c := &choices[i]
+		if c.mode == 0 {
+			// The first text decides (see constraint.accept).
+			c.held += n.text
+			c.heldLps = append(c.heldLps, n.lps...)
+			n.text, n.lps = "", nil
+			if f.forced || c.held != "" {
+				c.mode = 1
+				if f.forced || isCalls(c.held) {
+					c.mode = 2
 				}
-			}
-			switch {
-			case c.mode == 1 && (n.text != "" || len(n.lps) > 0):
-				if sw.event(f.delta(i, &c.text, n.text, n.lps)) != nil {
-					return
-				}
-			case c.mode == 2 && n.text != "":
-				started, args := c.sc.feed(n.text)
-				var deltas []toolCallOut
-				for _, k := range started {
-					d := c.sc.calls[k]
-					d.Index, d.Function.Arguments = intp(k), ""
-					deltas = append(deltas, d)
-				}
-				for k := range len(c.sc.calls) {
-					if a, ok := args[k]; ok {
-						deltas = append(deltas, toolCallOut{Index: intp(k), Function: toolFunction{Arguments: a}})
-					}
-				}
-				if len(deltas) > 0 && sw.event(f.chatChunk(i, chatDelta{ToolCalls: deltas}, nil, nil)) != nil {
-					return
-				}
-			}
-			if !n.done {
-				continue
-			}
-			if n.err != nil {
-				if r.Context().Err() == nil {
-					_ = sw.event(errorBody{s.jobError(context.Cause(ctx), n.err)})
-				}
-				return // the deferred cancel ends the other choices
-			}
-			c.ended, left, usages[i] = true, left-1, n.usage
-			reason := n.reason
-			if c.mode == 2 {
-				reason = finishCalls(reason)
-			}
-			if sw.event(f.end(i, reason)) != nil {
-				return
+				n.text, c.held = c.held, ""
+				n.lps, c.heldLps = c.heldLps, nil
 			}
 		}
+		switch {
+		case c.mode == 1 && (n.text != "" || len(n.lps) > 0):
+			return sw.event(f.delta(i, &c.text, n.text, n.lps))
+		case c.mode == 2 && n.text != "":
+			started, args := c.sc.feed(n.text)
+			var deltas []toolCallOut
+			for _, k := range started {
+				d := c.sc.calls[k]
+				d.Index, d.Function.Arguments = intp(k), ""
+				deltas = append(deltas, d)
+			}
+			for k := range len(c.sc.calls) {
+				if a, ok := args[k]; ok {
+					deltas = append(deltas, toolCallOut{Index: intp(k), Function: toolFunction{Arguments: a}})
+				}
+			}
+			if len(deltas) > 0 {
+				return sw.event(f.chatChunk(i, chatDelta{ToolCalls: deltas}, nil, nil))
+			}
+		}
+		return nil
 	}
-	if g.includeUsage && sw.event(f.usage(total(usages))) != nil {
-		return
-	}
-	_ = sw.done()
+	s.streamEvents(w, r, ctx, jobs, g, f, deliver, func(i int, reason string) string {
+		if choices[i].mode == 2 {
+			return finishCalls(reason)
+		}
+		return reason
+	})
 }
 
 func intp(i int) *int { return &i }
