@@ -39,13 +39,21 @@ func serveModel(t *testing.T, m *runtime.Model, slots int) (string, *server.Runt
 	if err != nil {
 		t.Fatal(err)
 	}
+	url, srv := serveEngine(t, eng)
+	return url, eng, srv
+}
+
+// serveEngine serves eng over an httptest server and returns its URL and
+// the server, which close when the test ends.
+func serveEngine(t *testing.T, eng *server.RuntimeEngine) (string, *server.Server) {
+	t.Helper()
 	srv, err := server.New(eng, server.Config{ModelID: "tiny", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { srv.Close(); hs.Close() })
-	return hs.URL, eng, srv
+	return hs.URL, srv
 }
 
 // loadDummy writes a dummy GGUF of layout l with random weights from seed

@@ -145,17 +145,12 @@ func TestChatTemplateErrorIs400(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(eng, server.Config{ModelID: "tiny", Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { srv.Close(); hs.Close() })
-	resp, body := post(t, hs.URL+"/v1/chat/completions", `{"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}], "max_tokens": 2}`)
+	url, _ := serveEngine(t, eng)
+	resp, body := post(t, url+"/v1/chat/completions", `{"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}], "max_tokens": 2}`)
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "raise.jinja: line 1: raise_exception: one message only") {
 		t.Errorf("%d %s", resp.StatusCode, body)
 	}
-	resp, body = post(t, hs.URL+"/v1/chat/completions", `{"messages": [{"role": "user", "content": "a"}], "max_tokens": 2}`)
+	resp, body = post(t, url+"/v1/chat/completions", `{"messages": [{"role": "user", "content": "a"}], "max_tokens": 2}`)
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("after the error: %d %s", resp.StatusCode, body)
 	}
