@@ -143,12 +143,11 @@ func MatMulDense(p *Pool, out []float32, w *Dense, x []float32, n int) {
 	acts := j.acts
 	if w.Type == DQ6_K {
 		acts.quantize(x, n, w.K)
-		if usePortable {
+		if q6KPortableRows(w) {
 			// Once per call, not per claim of rows: a claim may be as
 			// small as 4 rows (stealGrain), and the layout reads every
-			// activation. The assembly tiers leave their last rows to
-			// the portable kernel, so they lay out too; the pass costs
-			// about what quantize does.
+			// activation. The pass costs about what quantize does, so
+			// it is skipped when the assembly takes every row.
 			acts.u = growSlice(acts.u, n*w.K/q6KBlock*q6KStride)
 			q6KLayout(acts.u, acts.q)
 		}

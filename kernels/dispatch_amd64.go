@@ -212,6 +212,12 @@ func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int
 	}
 }
 
+// q6KPortableRows reports whether MatMulDense gives any of w's rows to the
+// portable Q6_K kernel, which needs its activation layout: every row
+// without AVX2, else the last M%4 (q6KRows takes groups of 4, and the
+// pool's claims start at multiples of denseRowGroup).
+func q6KPortableRows(w *Dense) bool { return usePortable && (!useAVX2 || w.M%4 != 0) }
+
 // q6KRows runs the integer Q6_K kernel on groups of 4 rows, one token at a
 // time (the 4 rows stay in L1 across tokens); leftover rows take the
 // reference.

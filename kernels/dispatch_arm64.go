@@ -198,6 +198,11 @@ func denseBatch(out []float32, w *Dense, x []float32, n, m0, m1 int) {
 	widened.Put(sp)
 }
 
+// q6KPortableRows reports whether MatMulDense gives any of w's rows to the
+// portable Q6_K kernel, which needs its activation layout: only without
+// NEON, since q6KRows takes every row.
+func q6KPortableRows(*Dense) bool { return usePortable && !useNEON }
+
 // q6KRows runs the integer Q6_K kernel over rows [m0, m1) for each token.
 func q6KRows(out []float32, w *Dense, a *blockActs, n, m0, m1 int) {
 	K, M, rb, nsb := w.K, w.M, w.rowBytes(), w.K/q6KBlock

@@ -20,6 +20,10 @@ func denseRows(out []float32, w *Dense, x []float32, a *blockActs, n, m0, m1 int
 	denseRowsFallback(out, w, x, a, n, m0, m1)
 }
 
+// q6KPortableRows: without assembly every Q6_K row that is not the
+// reference's is the portable kernel's.
+func q6KPortableRows(*Dense) bool { return usePortable }
+
 func dotRowsF32(out, rows []float32, stride int, x []float32, n int) {
 	dotRowsFallback(out, rows, stride, x, n)
 }
