@@ -128,12 +128,7 @@ func TestShutdownFinishesStreams(t *testing.T) {
 	got, _ := startStream(t, url+"/v1/completions", `{"prompt":"a","stream":true,"max_tokens":200,"temperature":0}`)
 	waitFor(t, "the stream to start", func() bool { return srv.Stats().Tokens > 0 })
 
-	shut := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		shut <- srv.Shutdown(ctx)
-	}()
+	shut := shutdownInBackground(srv)
 	waitFor(t, "draining", func() bool {
 		rec := httptest.NewRecorder()
 		srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/health", nil))
@@ -234,4 +229,16 @@ func TestKeepAliveAfterStream(t *testing.T) {
 	if conns != 1 {
 		t.Errorf("%d connections opened, want 1 reused", conns)
 	}
+}
+
+// shutdownInBackground starts a graceful shutdown of srv with 20 s for
+// running requests, and returns where its result will come.
+func shutdownInBackground(srv *server.Server) <-chan error {
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		shut <- srv.Shutdown(ctx)
+	}()
+	return shut
 }

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -165,12 +164,7 @@ func TestHealthOverListenerWhileDraining(t *testing.T) {
 	srv, url := newLimitServer(t, eng, server.Config{})
 	got, _ := startStream(t, url+"/v1/completions", `{"prompt":"a","stream":true,"max_tokens":300,"temperature":0}`)
 	waitFor(t, "the stream to start", func() bool { return srv.Stats().Tokens > 0 })
-	shut := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		shut <- srv.Shutdown(ctx)
-	}()
+	shut := shutdownInBackground(srv)
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	waitFor(t, "/health to say 503 over the listener", func() bool {
 		resp, err := client.Get(url + "/health")
